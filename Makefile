@@ -1,0 +1,48 @@
+# Lethe — build, demo, test, bench. `make demo` and `make test` work on a brand-new machine: `deps` installs
+# what the Swift toolchain does not bring.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev dataset-fashion-mnist socat
+DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+
+.PHONY: deps build release demo test bench clean
+
+# Installs the Debian packages that are missing; says what to run when it cannot.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "make deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make deps: missing Debian packages:$$missing"; \
+	    echo "  run as root: apt-get update && apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Starts a release lethed on a private socket, runs the demo, and stops lethed again whatever happens.
+demo: release
+	@bin="$(RELEASE_BIN)"; sock="$(DEMO_SOCKET)"; \
+	"$$bin/lethed" --socket "$$sock" 2>"$${TMPDIR:-/tmp}/lethed-demo.log" & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
+	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
+	"$$bin/lethe" demo --socket "$$sock" $(DEMO_ARGS)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	@echo "bench: see Benchmarks/README.md"
+
+clean:
+	rm -rf .build

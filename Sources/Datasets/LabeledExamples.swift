@@ -1,0 +1,86 @@
+// Labelled examples resident in memory: float32 features [N, exampleShape…] and int32 labels [N].
+import NeuralNet
+import Tensor
+
+public final class LabeledExamples: ExampleSource, @unchecked Sendable {
+    public let exampleShape: [Int]
+    public let classCount: Int
+    public let count: Int
+    public let exampleSize: Int
+    public let features: UnsafeMutablePointer<Float>  // [count × exampleSize]
+    public let labels: [Int32]  // [count]
+
+    /// Takes ownership of `features`, which must hold count × exampleSize floats.
+    init(exampleShape: [Int], classCount: Int, features: UnsafeMutablePointer<Float>, labels: [Int32]) {
+        self.exampleShape = exampleShape
+        self.classCount = classCount
+        self.count = labels.count
+        self.exampleSize = exampleShape.reduce(1, *)
+        self.features = features
+        self.labels = labels
+    }
+
+    /// Copies features and labels from arrays (tests and small synthetic sets).
+    public convenience init(exampleShape: [Int], classCount: Int, features: [Float], labels: [Int32]) throws {
+        let size = exampleShape.reduce(1, *)
+        guard features.count == size * labels.count else {
+            throw DataError.invalid(file: "(inline)", problem: "\(features.count) feature values for \(labels.count) examples of shape \(exampleShape)")
+        }
+        if let bad = labels.first(where: { $0 < 0 || Int($0) >= classCount }) {
+            throw DataError.invalid(file: "(inline)", problem: "label \(bad) outside 0..<\(classCount)")
+        }
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, features.count))
+        features.withUnsafeBufferPointer { buffer.initialize(from: $0.baseAddress!, count: features.count) }
+        self.init(exampleShape: exampleShape, classCount: classCount, features: buffer, labels: labels)
+    }
+
+    deinit { features.deallocate() }
+
+    public func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels out: UnsafeMutablePointer<Int32>) {
+        var row = 0
+        for i in indices {
+            (x.data + row * exampleSize).update(from: features + i * exampleSize, count: exampleSize)
+            out[row] = labels[i]
+            row += 1
+        }
+    }
+
+    /// Examples per class, indexed by class.
+    public func classCounts(of indices: [Int]? = nil) -> [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        if let indices { for i in indices { counts[Int(labels[i])] += 1 } } else { for y in labels { counts[Int(y)] += 1 } }
+        return counts
+    }
+}
+
+/// A named dataset: a training part (from which forget sets are drawn) and a test part.
+public final class Dataset: @unchecked Sendable {
+    public let train: LabeledExamples
+    public let test: LabeledExamples
+    /// Where it came from, for humans and the run record.
+    public let origin: String
+
+    public init(train: LabeledExamples, test: LabeledExamples, origin: String) throws {
+        guard train.exampleShape == test.exampleShape else {
+            throw DataError.invalid(file: origin, problem: "train examples have shape \(train.exampleShape) but test examples \(test.exampleShape)")
+        }
+        self.train = train
+        self.test = test
+        self.origin = origin
+    }
+
+    public var exampleShape: [Int] { train.exampleShape }
+    public var classCount: Int { max(train.classCount, test.classCount) }
+}
+
+public enum DataError: Error, CustomStringConvertible, Sendable {
+    case missing(file: String)
+    case invalid(file: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let file): return "file not found: \(file)"
+        case .invalid(let file, let problem): return "\(file): \(problem)"
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// Splits: named index sets over a dataset. retain and forget partition the training part; validation and test
+// partition the test part, which the NeurIPS 2023 starting kit halves at random.
+import Tensor
+
+public struct Split: Sendable {
+    public let retain: [Int]  // indices into dataset.train
+    public let forget: [Int]  // indices into dataset.train
+    public let validation: [Int]  // indices into dataset.test
+    public let test: [Int]  // indices into dataset.test
+}
+
+/// How the forget set is chosen.
+public enum ForgetSelection: Sendable {
+    /// A uniformly random fraction of the training part, rounded to the nearest count.
+    case fraction(Double)
+    /// A uniformly random number of training examples.
+    case count(Int)
+}
+
+public enum SplitBuilder {
+    /// Draws the forget set and the validation/test halves from `seed`.
+    /// `validationFraction` of the test part goes to validation (0.5: the starting kit's halving).
+    public static func make(
+        dataset: Dataset, forget selection: ForgetSelection, validationFraction: Double = 0.5, seed: UInt64
+    ) throws -> Split {
+        let n = dataset.train.count
+        let forgetCount: Int
+        switch selection {
+        case .fraction(let f):
+            guard f > 0, f < 1 else { throw SplitError("forget.fraction must be in (0, 1), got \(f)") }
+            forgetCount = Int((f * Double(n)).rounded())
+        case .count(let c):
+            guard c > 0, c < n else { throw SplitError("forget.count must be in 1..<\(n) (the training part's size), got \(c)") }
+            forgetCount = c
+        }
+        guard forgetCount > 0 else { throw SplitError("the forget set would be empty") }
+        guard forgetCount < n else { throw SplitError("the retain set would be empty") }
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw SplitError("validationFraction must be in [0, 1), got \(validationFraction)")
+        }
+        var rng = SeededGenerator(seed: seed)
+        var forgetRNG = rng.fork()
+        var testRNG = rng.fork()
+        let order = forgetRNG.permutation(n)
+        let forget = order[..<forgetCount].sorted()
+        let retain = order[forgetCount...].sorted()
+        let testOrder = testRNG.permutation(dataset.test.count)
+        let validationCount = Int((validationFraction * Double(dataset.test.count)).rounded())
+        return Split(retain: retain, forget: forget, validation: testOrder[..<validationCount].sorted(),
+                     test: testOrder[validationCount...].sorted())
+    }
+}
+
+public struct SplitError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,34 @@
+// Per-set metrics: accuracy and mean cross-entropy on retain, forget, validation and test (DESIGN.md §7).
+import Datasets
+import NeuralNet
+
+public struct SetMetrics: Sendable {
+    public let count: Int
+    public let accuracy: Double
+    public let meanLoss: Double
+}
+
+public struct ModelReport: Sendable {
+    public let retain: SetMetrics
+    public let forget: SetMetrics
+    public let validation: SetMetrics
+    public let test: SetMetrics
+    /// Unlearning accuracy, UA = 1 − forget accuracy.
+    public var unlearningAccuracy: Double { 1 - forget.accuracy }
+}
+
+public enum Evaluator {
+    public static func metrics(_ p: Predictions) -> SetMetrics {
+        SetMetrics(count: p.count, accuracy: p.accuracy, meanLoss: p.meanLoss)
+    }
+
+    /// Evaluates a model on the four parts of a split.
+    public static func report(model: Model, dataset: Dataset, split: Split, control: JobControl? = nil) throws -> ModelReport {
+        let network = Network(model: model)
+        func run(_ source: LabeledExamples, _ indices: [Int]) throws -> SetMetrics {
+            metrics(try Inference.predict(network, on: source, indices: indices, control: control))
+        }
+        return ModelReport(retain: try run(dataset.train, split.retain), forget: try run(dataset.train, split.forget),
+                           validation: try run(dataset.test, split.validation), test: try run(dataset.test, split.test))
+    }
+}

@@ -1,0 +1,100 @@
+// The daemon's state and request dispatch. Transport-independent: the server hands it payloads and sends back
+// what it returns, so tests can drive it without a socket.
+import Foundation
+import JSONRPC
+import LetheProtocol
+import Logging
+import NeuralNet
+import Tensor
+
+public actor Daemon {
+    public static let version = "0.1.0"
+
+    let workspace = Workspace()
+    let jobs = JobTable()
+    let logger: Logger
+    let started = monotonicSeconds()
+    let threads: Int
+    var isShuttingDown = false
+    private var table: [String: MethodHandler] = [:]
+    /// Called on `exit` with the process exit code (0 after `shutdown`, 1 otherwise, as in LSP).
+    private let onExit: @Sendable (Int32) -> Void
+
+    public init(threads: Int, logger: Logger, onExit: @escaping @Sendable (Int32) -> Void) {
+        self.threads = threads
+        self.logger = logger
+        self.onExit = onExit
+        BLAS.setThreads(threads)
+    }
+
+    private func handlers() -> [String: MethodHandler] {
+        if table.isEmpty { table = Dictionary(uniqueKeysWithValues: Self.methodTable(self).map { ($0.name, $0) }) }
+        return table
+    }
+
+    var methodNames: [String] { Self.methodTable(self).map(\.name) + ["$/cancelRequest"] }
+
+    /// Handles one payload (a request, a notification or a batch); returns the reply to send, if any.
+    nonisolated func handle(_ payload: [UInt8], connection: Connection) async -> [UInt8]? {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(payload))
+        } catch {
+            return encode(Response(id: .null, error: RPCError(code: .parseError, message: "invalid JSON: \(Self.describe(error))").object))
+        }
+        if case .array(let batch) = value {
+            guard !batch.isEmpty else {
+                return encode(Response(id: .null, error: RPCError(code: .invalidRequest, message: "an empty batch").object))
+            }
+            var replies: [Response] = []
+            for item in batch { if let r = await handleOne(item, connection: connection) { replies.append(r) } }
+            return replies.isEmpty ? nil : encode(replies)
+        }
+        return await handleOne(value, connection: connection).flatMap { encode($0) }
+    }
+
+    nonisolated private func handleOne(_ value: JSONValue, connection: Connection) async -> Response? {
+        let message: IncomingMessage
+        do { message = try IncomingMessage.parse(value) } catch let e as RPCError {
+            return Response(id: e.id ?? .null, error: e.object)
+        } catch { return Response(id: .null, error: RPCError(code: .invalidRequest, message: "\(error)").object) }
+
+        if message.method == "$/cancelRequest" {
+            if let params = try? Params.decode(CancelParams.self, from: message.params) { connection.cancel(params.id) }
+            return message.id.map { Response(id: $0, result: .null) }
+        }
+        do {
+            let result = try await dispatch(message, connection: connection)
+            return message.id.map { Response(id: $0, result: result) }
+        } catch {
+            let rpc = Self.rpcError(error)
+            if rpc.code == .internalError { logger.error("\(message.method) failed: \(error)") }
+            return message.id.map { Response(id: $0, error: rpc.object) }
+        }
+    }
+
+    private func dispatch(_ message: IncomingMessage, connection: Connection) async throws -> JSONValue {
+        guard let handler = handlers()[message.method] else {
+            throw RPCError(code: .methodNotFound, message: "unknown method '\(message.method)'; call initialize for the list")
+        }
+        if isShuttingDown && message.method != Exit.name {
+            throw RPCError(code: .shuttingDown, message: "the server is shutting down and only accepts 'exit'")
+        }
+        let run = handler.run
+        return try await run(message.params, RequestContext(id: message.id, connection: connection))
+    }
+
+    nonisolated private func encode<T: Encodable>(_ value: T) -> [UInt8]? {
+        (try? JSONCoding.encoder.encode(value)).map { Array($0) }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+
+    func requestExit() { onExit(isShuttingDown ? 0 : 1) }
+}

@@ -1,0 +1,73 @@
+// forget, evaluate and attack.
+import Datasets
+import Evaluation
+import JSONRPC
+import LetheProtocol
+import NeuralNet
+import Tensor
+import Unlearning
+
+extension Daemon {
+    func forget(_ p: Forget.Params, _ context: RequestContext) async throws -> Forget.Result {
+        guard let method = UnlearningRegistry.method(named: p.method) else {
+            throw RPCError.invalidParams("parameter 'method': unknown unlearning method '\(p.method)'; known: \(UnlearningRegistry.names.joined(separator: ", "))")
+        }
+        let source = try await workspace.model(p.model)
+        let splitEntry = try await workspace.split(p.split)
+        let dataset = try await workspace.dataset(splitEntry.dataset)
+        try Self.checkFits(source.model, dataset, datasetName: splitEntry.dataset)
+        let output = p.output ?? "\(p.model)-\(p.method)"
+        try Validate.name(output, field: "output")
+        let hyperparameters = Hyperparameters(p.hyperparameters ?? [:])
+        let resolved = try hyperparameters.resolved(for: method)
+        let seed = p.seed ?? 0
+        return try await writingModel(output, mustBeNew: true) {
+            let start = monotonicSeconds()
+            let model = try await job(Forget.name, target: output, token: p.workDoneToken, context: context) { control in
+                try method.unlearn(UnlearningContext(
+                    original: source.model, originalRecipe: source.recipe, data: dataset.train, split: splitEntry.split,
+                    hyperparameters: hyperparameters, seed: seed, control: control))
+            }
+            let result = Forget.Result(model: output, source: p.model, method: p.method, hyperparameters: resolved,
+                                       seconds: monotonicSeconds() - start, fingerprint: model.fingerprint)
+            // A retrained model's recipe is the original's; other methods leave the source's recipe as the one
+            // a later retrain should repeat.
+            return (ModelEntry(model: model, dataset: source.dataset, recipe: source.recipe), result)
+        }
+    }
+
+    func evaluate(_ p: Evaluate.Params, _ context: RequestContext) async throws -> Evaluate.Result {
+        let entry = try await workspace.model(p.model)
+        let splitEntry = try await workspace.split(p.split)
+        let dataset = try await workspace.dataset(splitEntry.dataset)
+        try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
+        let start = monotonicSeconds()
+        let report = try await job(Evaluate.name, target: p.model, token: p.workDoneToken, context: context) { control in
+            try Evaluator.report(model: entry.model, dataset: dataset, split: splitEntry.split, control: control)
+        }
+        func wire(_ m: SetMetrics) -> SetMetricsResult { .init(count: m.count, accuracy: m.accuracy, loss: m.meanLoss) }
+        return .init(model: p.model, split: p.split, retain: wire(report.retain), forget: wire(report.forget),
+                     validation: wire(report.validation), test: wire(report.test),
+                     unlearningAccuracy: report.unlearningAccuracy, seconds: monotonicSeconds() - start)
+    }
+
+    func attack(_ p: Attack.Params, _ context: RequestContext) async throws -> Attack.Result {
+        guard Attack.kinds.contains(p.kind) else {
+            throw RPCError.invalidParams("parameter 'kind': unknown attack '\(p.kind)'; known: \(Attack.kinds.joined(separator: ", "))")
+        }
+        let entry = try await workspace.model(p.model)
+        let splitEntry = try await workspace.split(p.split)
+        let dataset = try await workspace.dataset(splitEntry.dataset)
+        try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
+        let seed = p.seed ?? 0
+        let start = monotonicSeconds()
+        let result = try await job(Attack.name, target: p.model, token: p.workDoneToken, context: context) { control in
+            let network = Network(model: entry.model)
+            let forget = try Inference.predict(network, on: dataset.train, indices: splitEntry.split.forget, control: control)
+            let test = try Inference.predict(network, on: dataset.test, indices: splitEntry.split.test, control: control)
+            return SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, seed: seed)
+        }
+        return .init(model: p.model, split: p.split, kind: p.kind, score: result.accuracy, folds: result.foldAccuracies,
+                     members: result.members, nonMembers: result.nonMembers, seconds: monotonicSeconds() - start)
+    }
+}

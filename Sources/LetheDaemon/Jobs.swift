@@ -1,0 +1,73 @@
+// Long work runs as a job on the compute pool, off the connection's event loop and off Swift's cooperative
+// pool, so `server/status` and other clients are answered while a model trains.
+import Dispatch
+import Foundation
+import JSONRPC
+import LetheProtocol
+import NeuralNet
+import Tensor
+
+struct RunningJob: Sendable {
+    let id: Int
+    let method: String
+    let target: String
+    let started: Double
+}
+
+actor JobTable {
+    private var next = 1
+    private var running: [Int: RunningJob] = [:]
+
+    func start(method: String, target: String) -> Int {
+        let id = next
+        next += 1
+        running[id] = RunningJob(id: id, method: method, target: target, started: monotonicSeconds())
+        return id
+    }
+
+    func finish(_ id: Int) { running[id] = nil }
+
+    var all: [RunningJob] { running.values.sorted { $0.id < $1.id } }
+}
+
+enum ComputePool {
+    private static let queue = DispatchQueue(label: "lethe.compute", qos: .userInitiated, attributes: .concurrent)
+
+    /// Runs blocking work on the compute queue and resumes the caller with its result.
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+}
+
+extension Daemon {
+    /// Runs `work` as a job: listed by `server/status`, cancellable with `$/cancelRequest`, reporting
+    /// `$/progress` to `token` when the request carried one.
+    func job<T: Sendable>(
+        _ method: String, target: String, token: ProgressToken?, context: RequestContext,
+        _ work: @escaping @Sendable (JobControl) throws -> T
+    ) async throws -> T {
+        let connection = context.connection
+        let control = JobControl(progress: token.map { token in
+            { @Sendable progress in
+                connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
+                    stage: progress.stage, epoch: progress.epoch, epochs: progress.epochs, loss: progress.loss,
+                    accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
+            }
+        })
+        let jobID = await jobs.start(method: method, target: target)
+        if let id = context.id { connection.register(control, for: id) }
+        let outcome: Result<T, Error>
+        do { outcome = .success(try await ComputePool.run { try work(control) }) } catch { outcome = .failure(error) }
+        if let id = context.id { connection.unregister(id) }
+        await jobs.finish(jobID)
+        do {
+            return try outcome.get()
+        } catch is JobCancelled {
+            throw RPCError(code: .requestCancelled, message: "\(method) was cancelled; nothing was changed")
+        }
+    }
+}

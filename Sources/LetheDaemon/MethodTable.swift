@@ -1,0 +1,40 @@
+// The one table of RPC methods: dispatch reads it, `initialize` lists it, and the OpenRPC test checks it against
+// Protocol/lethe.openrpc.json. Adding a method is a type in LetheProtocol, a handler, and a line here.
+import JSONRPC
+import LetheProtocol
+
+struct MethodHandler: Sendable {
+    let name: String
+    let summary: String
+    /// Notifications get no reply; requests to them are still answered.
+    let isNotification: Bool
+    let run: @Sendable (JSONValue?, RequestContext) async throws -> JSONValue
+
+    static func method<M: LetheMethod>(
+        _ method: M.Type, notification: Bool = false,
+        _ body: @escaping @Sendable (M.Params, RequestContext) async throws -> M.Result
+    ) -> MethodHandler {
+        MethodHandler(name: M.name, summary: M.summary, isNotification: notification) { params, context in
+            let decoded = try Params.decodeStrict(M.Params.self, from: params)
+            return try JSONValue(encoding: try await body(decoded, context))
+        }
+    }
+}
+
+extension Daemon {
+    static func methodTable(_ d: Daemon) -> [MethodHandler] {
+        [
+            .method(Initialize.self) { p, _ in await d.initialize(p) },
+            .method(Shutdown.self) { _, _ in await d.shutdown() },
+            .method(Exit.self, notification: true) { _, _ in await d.exit() },
+            .method(ServerStatus.self) { _, _ in await d.status() },
+            .method(DatasetLoad.self) { p, c in try await d.loadDataset(p, c) },
+            .method(SplitCreate.self) { p, _ in try await d.createSplit(p) },
+            .method(ModelCreate.self) { p, _ in try await d.createModel(p) },
+            .method(ModelTrain.self) { p, c in try await d.train(p, c) },
+            .method(Forget.self) { p, c in try await d.forget(p, c) },
+            .method(Evaluate.self) { p, c in try await d.evaluate(p, c) },
+            .method(Attack.self) { p, c in try await d.attack(p, c) },
+        ]
+    }
+}

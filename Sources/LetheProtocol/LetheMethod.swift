@@ -1,0 +1,62 @@
+// Every RPC method is one type naming its params and result (as sourcekit-lsp models LSP requests). The daemon
+// and the clients share these types, so the wire shapes are defined once.
+import JSONRPC
+
+public protocol LetheMethod {
+    associatedtype Params: Codable & Sendable
+    associatedtype Result: Codable & Sendable
+    static var name: String { get }
+    /// One line for `rpc.discover` and the CLI's help.
+    static var summary: String { get }
+}
+
+/// Params of methods that take none; decodes from an absent or empty params object.
+public struct NoParams: Codable, Sendable {
+    public init() {}
+}
+
+/// A result of `null` (LSP's `shutdown`).
+public struct NullResult: Codable, Sendable {
+    public init() {}
+    public init(from decoder: Decoder) throws {}
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encodeNil()
+    }
+}
+
+/// A token the client picks to receive `$/progress` notifications about one request (LSP's workDoneToken).
+public typealias ProgressToken = JSONValue
+
+/// Params of `$/progress`.
+public struct ProgressParams: Codable, Sendable {
+    public let token: ProgressToken
+    public let value: ProgressValue
+    public init(token: ProgressToken, value: ProgressValue) {
+        self.token = token
+        self.value = value
+    }
+}
+
+public struct ProgressValue: Codable, Sendable {
+    public let stage: String
+    public let epoch: Int
+    public let epochs: Int
+    public let loss: Double
+    public let accuracy: Double
+    public let examplesPerSecond: Double
+    public init(stage: String, epoch: Int, epochs: Int, loss: Double, accuracy: Double, examplesPerSecond: Double) {
+        self.stage = stage
+        self.epoch = epoch
+        self.epochs = epochs
+        self.loss = loss
+        self.accuracy = accuracy
+        self.examplesPerSecond = examplesPerSecond
+    }
+}
+
+/// Params of `$/cancelRequest`.
+public struct CancelParams: Codable, Sendable {
+    public let id: RequestID
+    public init(id: RequestID) { self.id = id }
+}

@@ -1,0 +1,104 @@
+// Lifecycle and server methods.
+import JSONRPC
+
+public enum Initialize: LetheMethod {
+    public static let name = "initialize"
+    public static let summary = "Exchange client and server information (optional: every method works without it)."
+
+    public struct Params: Codable, Sendable {
+        public var clientInfo: ClientInfo?
+        public init(clientInfo: ClientInfo? = nil) { self.clientInfo = clientInfo }
+    }
+    public struct ClientInfo: Codable, Sendable {
+        public var name: String
+        public var version: String?
+        public init(name: String, version: String? = nil) {
+            self.name = name
+            self.version = version
+        }
+    }
+    public struct Result: Codable, Sendable {
+        public let serverInfo: ServerInfo
+        public let capabilities: Capabilities
+        public init(serverInfo: ServerInfo, capabilities: Capabilities) {
+            self.serverInfo = serverInfo
+            self.capabilities = capabilities
+        }
+    }
+    public struct ServerInfo: Codable, Sendable {
+        public let name: String
+        public let version: String
+        public init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+    public struct Capabilities: Codable, Sendable {
+        public let methods: [String]
+        public let unlearningMethods: [String]
+        public let attacks: [String]
+        public let architectures: [String]
+        public let framings: [String]
+        public init(methods: [String], unlearningMethods: [String], attacks: [String], architectures: [String], framings: [String]) {
+            self.methods = methods
+            self.unlearningMethods = unlearningMethods
+            self.attacks = attacks
+            self.architectures = architectures
+            self.framings = framings
+        }
+    }
+}
+
+public enum Shutdown: LetheMethod {
+    public static let name = "shutdown"
+    public static let summary = "Stop accepting work; the daemon exits on the `exit` notification that follows."
+    public typealias Params = NoParams
+    public typealias Result = NullResult
+}
+
+public enum Exit: LetheMethod {
+    public static let name = "exit"
+    public static let summary = "Notification: exit the daemon (code 0 after shutdown, 1 otherwise)."
+    public typealias Params = NoParams
+    public typealias Result = NullResult
+}
+
+public enum ServerStatus: LetheMethod {
+    public static let name = "server/status"
+    public static let summary = "Version, uptime, resident objects and running jobs; answered while jobs run."
+    public typealias Params = NoParams
+
+    public struct Result: Codable, Sendable {
+        public let version: String
+        public let pid: Int
+        public let uptimeSeconds: Double
+        public let threads: Int
+        public let datasets: [String]
+        public let splits: [String]
+        public let models: [String]
+        public let jobs: [Job]
+        public init(version: String, pid: Int, uptimeSeconds: Double, threads: Int, datasets: [String], splits: [String],
+                    models: [String], jobs: [Job]) {
+            self.version = version
+            self.pid = pid
+            self.uptimeSeconds = uptimeSeconds
+            self.threads = threads
+            self.datasets = datasets
+            self.splits = splits
+            self.models = models
+            self.jobs = jobs
+        }
+    }
+    public struct Job: Codable, Sendable {
+        public let id: Int
+        public let method: String
+        public let target: String
+        public let seconds: Double
+        public init(id: Int, method: String, target: String, seconds: Double) {
+            self.id = id
+            self.method = method
+            self.target = target
+            self.seconds = seconds
+        }
+    }
+}

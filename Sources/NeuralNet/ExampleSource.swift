@@ -1,0 +1,61 @@
+// What training and inference read: labelled examples addressed by index. Datasets conform to it, so the
+// engine does not depend on how data is stored or loaded.
+import Tensor
+
+public protocol ExampleSource: AnyObject {
+    /// Per-example shape, e.g. [1, 28, 28].
+    var exampleShape: [Int] { get }
+    var classCount: Int { get }
+    var count: Int { get }
+    /// Copies the examples at `indices` into `x` ([indices.count, exampleShape…], already sized) and their
+    /// labels into `labels`.
+    func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels: UnsafeMutablePointer<Int32>)
+}
+
+/// Cooperative control of a long job: cancellation checked at every batch, and progress reports.
+public final class JobControl: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var cancelled = false
+    /// Called on the job's thread; must be cheap and thread-safe.
+    public let progress: (@Sendable (Progress) -> Void)?
+
+    public init(progress: (@Sendable (Progress) -> Void)? = nil) { self.progress = progress }
+
+    public func cancel() { lock.withLock { cancelled = true } }
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+
+    /// Throws `JobCancelled` when the job has been cancelled.
+    public func checkCancellation() throws { if isCancelled { throw JobCancelled() } }
+
+    public struct Progress: Sendable {
+        public var stage: String
+        public var epoch: Int
+        public var epochs: Int
+        public var loss: Double
+        public var accuracy: Double
+        public var examplesPerSecond: Double
+    }
+}
+
+public struct JobCancelled: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the job was cancelled" }
+}
+
+/// A tiny mutex over pthread_mutex, so the engine needs no Foundation.
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

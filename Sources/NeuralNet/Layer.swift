@@ -1,0 +1,43 @@
+// The layer contract: a forward/backward pair over views into one contiguous parameter buffer (llm.c style).
+import Tensor
+
+public protocol Layer: AnyObject {
+    /// Trainable tensors by local PyTorch name ("weight", "bias") with their shapes, in state_dict order.
+    var parameterShapes: [(name: String, shape: [Int])] { get }
+
+    /// Per-example output shape for a per-example input shape; throws `ShapeError` when the input does not fit.
+    func outputShape(for inputShape: [Int]) throws -> [Int]
+
+    /// Points the layer at its slice of the model's parameter buffer and of the network's gradient buffer.
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)
+
+    /// Writes PyTorch's default initial values into the bound parameters.
+    func initialize(using rng: inout SeededGenerator)
+
+    /// Computes the output and saves what backward needs. `x` stays valid until the next forward.
+    func forward(_ x: Tensor, training: Bool) -> Tensor
+
+    /// Takes ∂L/∂output, **accumulates** ∂L/∂parameters and returns ∂L/∂input
+    /// (nil when `needsInputGradient` is false, e.g. for the first layer).
+    func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor?
+}
+
+extension Layer {
+    public var parameterShapes: [(name: String, shape: [Int])] { [] }
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
+    public func initialize(using rng: inout SeededGenerator) {}
+    public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+}
+
+/// An input shape that a layer cannot take, with the layer and both shapes named.
+public struct ShapeError: Error, CustomStringConvertible, Sendable {
+    public let layer: String
+    public let expected: String
+    public let got: [Int]
+    public init(layer: String, expected: String, got: [Int]) {
+        self.layer = layer
+        self.expected = expected
+        self.got = got
+    }
+    public var description: String { "layer \(layer) expects input \(expected) but gets \(got)" }
+}

@@ -1,0 +1,72 @@
+// Linear: y = x · Wᵀ + b, PyTorch layout. Inputs of any per-example shape are read as flat rows, so a
+// preceding Flatten costs nothing.
+import Tensor
+
+public final class Linear: Layer {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    private var weight: UnsafeMutablePointer<Float>!  // [out, in]
+    private var bias: UnsafeMutablePointer<Float>!  // [out]
+    private var dWeight: UnsafeMutablePointer<Float>!  // [out, in]
+    private var dBias: UnsafeMutablePointer<Float>!  // [out]
+    private var input: Tensor?  // [B, in] saved for backward
+    private let output = Tensor(shape: [0])  // [B, out]
+    private let dInput = Tensor(shape: [0])  // [B, in...] same shape as the input
+
+    public init(inFeatures: Int, outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        [("weight", [outFeatures, inFeatures]), ("bias", [outFeatures])]
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape.reduce(1, *) == inFeatures else {
+            throw ShapeError(layer: "Linear(\(inFeatures), \(outFeatures))", expected: "of \(inFeatures) features", got: inputShape)
+        }
+        return [outFeatures]
+    }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+        weight = parameters
+        bias = parameters + outFeatures * inFeatures
+        dWeight = gradients
+        dBias = gradients + outFeatures * inFeatures
+    }
+
+    /// PyTorch's default: kaiming_uniform(a=√5) for the weight and U(±1/√in) for the bias, i.e. both U(±1/√in).
+    public func initialize(using rng: inout SeededGenerator) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        for i in 0..<(outFeatures * inFeatures) { weight[i] = rng.uniform(-bound, bound) }
+        for i in 0..<outFeatures { bias[i] = rng.uniform(-bound, bound) }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let batch = x.rows
+        input = x
+        output.resize([batch, outFeatures])
+        // y[B, out] = x[B, in] · W[out, in]ᵀ, then + b
+        BLAS.gemm(transB: true, m: batch, n: outFeatures, k: inFeatures,
+                  a: x.data, lda: inFeatures, b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
+        Kernels.addRowBias(output.data, rows: batch, cols: outFeatures, bias: bias)
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let x = input else { preconditionFailure("Linear.backward before forward") }
+        let batch = dy.rows
+        // dW[out, in] += dy[B, out]ᵀ · x[B, in]
+        BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: batch,
+                  a: dy.data, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: dWeight, ldc: inFeatures)
+        // db[out] += Σ_B dy
+        Kernels.accumulateColumnSums(dy.data, rows: batch, cols: outFeatures, into: dBias)
+        guard needsInputGradient else { return nil }
+        // dx[B, in] = dy[B, out] · W[out, in]
+        dInput.resize(x.shape)
+        BLAS.gemm(m: batch, n: inFeatures, k: outFeatures,
+                  a: dy.data, lda: outFeatures, b: weight, ldb: inFeatures, c: dInput.data, ldc: inFeatures)
+        return dInput
+    }
+}

@@ -1,0 +1,45 @@
+// An executable instance of a model: its layers bound to the model's parameter buffer, plus this network's own
+// gradient buffer and activations. One network per job, so concurrent readers of a model never share buffers.
+import Tensor
+
+public final class Network {
+    public let model: Model
+    public let layers: [Layer]
+    public let gradients: UnsafeMutablePointer<Float>  // [model.parameterCount], same layout as the parameters
+
+    public init(model: Model) {
+        self.model = model
+        // The architecture was validated when the model was made.
+        let named = try! model.architecture.makeLayers(inputShape: model.inputShape, classCount: model.classCount)
+        layers = named.map(\.layer)
+        gradients = .allocate(capacity: max(1, model.parameterCount))
+        gradients.initialize(repeating: 0, count: max(1, model.parameterCount))
+        var offset = 0
+        for layer in layers {
+            layer.bind(parameters: model.parameters + offset, gradients: gradients + offset)
+            offset += layer.parameterCount
+        }
+    }
+
+    deinit { gradients.deallocate() }
+
+    /// x: [B, inputShape…] → logits [B, classes]
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        var h = x
+        for layer in layers { h = layer.forward(h, training: training) }
+        return h
+    }
+
+    /// Accumulates parameter gradients from ∂L/∂logits; returns ∂L/∂x only when asked (for input attacks).
+    @discardableResult
+    public func backward(_ dLogits: Tensor, needsInputGradient: Bool = false) -> Tensor? {
+        var g: Tensor? = dLogits
+        for (i, layer) in layers.enumerated().reversed() {
+            guard let dy = g else { break }
+            g = layer.backward(dy, needsInputGradient: i > 0 || needsInputGradient)
+        }
+        return g
+    }
+
+    public func zeroGradients() { gradients.update(repeating: 0, count: model.parameterCount) }
+}

@@ -1,0 +1,65 @@
+// Element-wise and reduction kernels on raw buffers. Nothing here allocates.
+
+public enum Kernels {
+    /// out[i] = max(x[i], 0)
+    @inline(__always)
+    public static func relu(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { out[i] = x[i] > 0 ? x[i] : 0 }
+    }
+
+    /// dx[i] = x[i] > 0 ? dy[i] : 0
+    @inline(__always)
+    public static func reluBackward(
+        _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
+        for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : 0 }
+    }
+
+    /// Adds `bias[c]` to every row of a [rows, cols] matrix.
+    @inline(__always)
+    public static func addRowBias(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            let row = y + r * cols
+            for c in 0..<cols { row[c] += bias[c] }
+        }
+    }
+
+    /// db[c] += Σ_r dy[r, c]
+    @inline(__always)
+    public static func accumulateColumnSums(
+        _ dy: UnsafePointer<Float>, rows: Int, cols: Int, into db: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = dy + r * cols
+            for c in 0..<cols { db[c] += row[c] }
+        }
+    }
+
+    /// Index of the largest element (first on ties), as argmax does in numpy and PyTorch.
+    @inline(__always)
+    public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        var value = x[0]
+        for i in 1..<n where x[i] > value {
+            value = x[i]
+            best = i
+        }
+        return best
+    }
+
+    /// log Σ exp(x[i]), stable.
+    @inline(__always)
+    public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m = x[0]
+        for i in 1..<n where x[i] > m { m = x[i] }
+        var s: Float = 0
+        for i in 0..<n { s += expf(x[i] - m) }
+        return m + logf(s)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

@@ -1,0 +1,66 @@
+// A float32 tensor on one unsafe buffer, row-major (NCHW for images).
+//
+// Tensors are reference types so layers can keep their activation buffers between batches: `resize`
+// reuses the allocation whenever the new shape fits, so a training loop allocates nothing per batch.
+
+public final class Tensor: @unchecked Sendable {
+    public private(set) var shape: [Int]
+    public private(set) var data: UnsafeMutablePointer<Float>
+    public private(set) var capacity: Int
+
+    /// Number of elements in the current shape.
+    public var count: Int { shape.reduce(1, *) }
+    /// Size of the leading (batch) dimension.
+    public var rows: Int { shape.first ?? 1 }
+    /// Elements per row: the product of every dimension but the first.
+    public var rowSize: Int { shape.dropFirst().reduce(1, *) }
+
+    public init(shape: [Int], zeroed: Bool = true) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.capacity = max(1, shape.reduce(1, *))
+        self.data = .allocate(capacity: capacity)
+        if zeroed { data.initialize(repeating: 0, count: capacity) }
+    }
+
+    public convenience init(shape: [Int], values: [Float]) {
+        precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
+        self.init(shape: shape, zeroed: false)
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { data.deallocate() }
+
+    /// Changes the shape, reallocating only when the new shape needs more room. Contents are unspecified after a
+    /// resize that grows past the capacity.
+    public func resize(_ newShape: [Int]) {
+        let needed = newShape.reduce(1, *)
+        if needed > capacity {
+            data.deallocate()
+            capacity = needed
+            data = .allocate(capacity: needed)
+        }
+        shape = newShape
+    }
+
+    /// Reinterprets the same elements with another shape of equal size.
+    public func reshape(_ newShape: [Int]) {
+        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        shape = newShape
+    }
+
+    public func zero() { data.update(repeating: 0, count: count) }
+
+    public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+    public subscript(index: Int) -> Float {
+        get { data[index] }
+        set { data[index] = newValue }
+    }
+
+    public func copy() -> Tensor {
+        let t = Tensor(shape: shape, zeroed: false)
+        t.data.update(from: data, count: count)
+        return t
+    }
+}

@@ -1,0 +1,63 @@
+// The contract every unlearning method fulfils, and what it is given to work with.
+import Datasets
+import NeuralNet
+import Tensor
+
+/// Everything a method may read. The original model is never modified: methods return a new model.
+public struct UnlearningContext {
+    public let original: Model
+    /// The recipe the original was trained with, if known (`retrain` repeats it).
+    public let originalRecipe: TrainingRecipe?
+    /// The training part the split's retain and forget indices point into.
+    public let data: LabeledExamples
+    public let split: Split
+    public let hyperparameters: Hyperparameters
+    public let seed: UInt64
+    public let control: JobControl
+
+    public init(original: Model, originalRecipe: TrainingRecipe?, data: LabeledExamples, split: Split,
+                hyperparameters: Hyperparameters, seed: UInt64, control: JobControl) {
+        self.original = original
+        self.originalRecipe = originalRecipe
+        self.data = data
+        self.split = split
+        self.hyperparameters = hyperparameters
+        self.seed = seed
+        self.control = control
+    }
+}
+
+public protocol UnlearningMethod: Sendable {
+    /// The wire name, e.g. "finetune".
+    var name: String { get }
+    var summary: String { get }
+    /// Every hyperparameter the method reads, with its default (DESIGN.md §6, tuned for the zoo on Fashion-MNIST).
+    var defaults: [String: Double] { get }
+    func unlearn(_ context: UnlearningContext) throws -> Model
+}
+
+/// Numeric hyperparameters by name, checked against a method's defaults so a typo is an error, not a silent default.
+public struct Hyperparameters: Sendable {
+    public let values: [String: Double]
+    public init(_ values: [String: Double] = [:]) { self.values = values }
+
+    public func resolved(for method: UnlearningMethod) throws -> [String: Double] {
+        let known = method.defaults
+        if let unknown = values.keys.sorted().first(where: { known[$0] == nil }) {
+            throw UnlearningError("method '\(method.name)' has no hyperparameter '\(unknown)'; it takes: \(known.keys.sorted().joined(separator: ", "))")
+        }
+        return known.merging(values) { _, given in given }
+    }
+}
+
+public struct UnlearningError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Dictionary where Key == String, Value == Double {
+    /// Reads a resolved hyperparameter; methods only ask for keys in their own defaults.
+    func value(_ key: String) -> Double { self[key]! }
+    func int(_ key: String) -> Int { Int(self[key]!) }
+    func float(_ key: String) -> Float { Float(self[key]!) }
+}

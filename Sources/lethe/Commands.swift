@@ -1,0 +1,207 @@
+// One subcommand per RPC method. Each builds the method's params, calls the daemon and prints the result.
+import ArgumentParser
+import Foundation
+import JSONRPC
+import LetheProtocol
+
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "The daemon's socket (default: $LETHE_SOCKET, else lethed's default path).")
+    var socket: String = SocketPath.fromEnvironment
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func client() throws -> LetheClient {
+        let client = try LetheClient(socketPath: socket)
+        if !json {
+            client.onProgress = { p in
+                Output.progress("  \(p.value.stage) epoch \(p.value.epoch)/\(p.value.epochs): loss \(Output.number(p.value.loss)), accuracy \(Output.percent(p.value.accuracy)), \(Int(p.value.examplesPerSecond)) examples/s")
+            }
+        }
+        return client
+    }
+
+    /// Progress token for long requests when a human is watching.
+    var progressToken: ProgressToken? { json ? nil : .string("cli") }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: ServerStatus.summary)
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let r = try options.client().call(ServerStatus.self, NoParams())
+        if options.json { return Output.json(r) }
+        Output.fields([("version", r.version), ("pid", "\(r.pid)"), ("uptime", Output.seconds(r.uptimeSeconds)),
+                       ("threads", "\(r.threads)"), ("datasets", r.datasets.joined(separator: ", ")),
+                       ("splits", r.splits.joined(separator: ", ")), ("models", r.models.joined(separator: ", ")),
+                       ("jobs", r.jobs.map { "#\($0.id) \($0.method) \($0.target) (\(Output.seconds($0.seconds)))" }.joined(separator: "; "))])
+    }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "shutdown", abstract: "Shut the daemon down (shutdown, then exit).")
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let client = try options.client()
+        _ = try client.call(Shutdown.self, NoParams())
+        try client.notify(Exit.name)
+        if !options.json { print("lethed is stopping") }
+    }
+}
+
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dataset", abstract: "Datasets.", subcommands: [Load.self])
+
+    struct Load: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: DatasetLoad.summary)
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Name in the workspace.") var name: String?
+        @Option(help: "Directory of MNIST-style IDX files (default: Fashion-MNIST).") var path: String?
+        @Option(help: "Number of classes.") var classes: Int?
+
+        func run() throws {
+            let r = try options.client().call(DatasetLoad.self, .init(name: name, path: path, classes: classes))
+            if options.json { return Output.json(r) }
+            Output.fields([("dataset", r.name), ("origin", r.origin), ("train", "\(r.trainCount)"), ("test", "\(r.testCount)"),
+                           ("example shape", "\(r.exampleShape)"), ("classes", "\(r.classCount)"), ("loaded in", Output.seconds(r.seconds))])
+        }
+    }
+}
+
+struct SplitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "split", abstract: "Splits.", subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: SplitCreate.summary)
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Dataset to split.") var dataset: String
+        @Option(help: "Name in the workspace.") var name: String?
+        @Option(help: "Random fraction of the training part to forget.") var fraction: Double?
+        @Option(help: "Random number of training examples to forget.") var count: Int?
+        @Option(help: "Fraction of the test part used for validation.") var validationFraction: Double?
+        @Option(help: "Seed.") var seed: UInt64?
+
+        func run() throws {
+            let forget = SplitCreate.ForgetSpec(fraction: fraction ?? (count == nil ? 0.1 : nil), count: count)
+            let r = try options.client().call(SplitCreate.self, .init(name: name, dataset: dataset, forget: forget,
+                                                                      validationFraction: validationFraction, seed: seed))
+            if options.json { return Output.json(r) }
+            Output.fields([("split", r.name), ("dataset", r.dataset), ("retain", "\(r.retain)"), ("forget", "\(r.forget)"),
+                           ("validation", "\(r.validation)"), ("test", "\(r.test)"), ("seed", "\(r.seed)")])
+        }
+    }
+}
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "model", abstract: "Models.", subcommands: [Create.self, Train.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: ModelCreate.summary)
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Name in the workspace.") var name: String
+        @Option(help: "Architecture of the zoo.") var architecture: String = "mlp"
+        @Option(help: "Hidden widths of an mlp, comma-separated.") var hidden: String?
+        @Option(help: "Dataset the model is for.") var dataset: String
+        @Option(help: "Initialisation seed.") var seed: UInt64?
+
+        func run() throws {
+            let widths = try hidden.map { text in
+                try text.split(separator: ",").map { part -> Int in
+                    guard let w = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--hidden takes integers like 512,256") }
+                    return w
+                }
+            }
+            let r = try options.client().call(ModelCreate.self, .init(name: name, architecture: .init(kind: architecture, hidden: widths),
+                                                                      dataset: dataset, seed: seed))
+            if options.json { return Output.json(r) }
+            Output.fields([("model", r.name), ("architecture", r.architecture.kind), ("input shape", "\(r.inputShape)"),
+                           ("classes", "\(r.classCount)"), ("parameters", "\(r.parameterCount)")])
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: ModelTrain.summary)
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Model to train.") var model: String
+        @Option(help: "Dataset to train on.") var dataset: String
+        @Option(help: "Split, with --subset retain.") var split: String?
+        @Option(help: "train (whole training part) or retain.") var subset: String?
+        @Option var epochs: Int?
+        @Option var batchSize: Int?
+        @Option var lr: Double?
+        @Option var momentum: Double?
+        @Option var weightDecay: Double?
+        @Option(help: "constant or cosine.") var schedule: String?
+        @Option var seed: UInt64?
+
+        func run() throws {
+            let r = try options.client().call(ModelTrain.self, .init(
+                model: model, dataset: dataset, split: split, subset: subset, epochs: epochs, batchSize: batchSize, lr: lr,
+                momentum: momentum, weightDecay: weightDecay, schedule: schedule, seed: seed, workDoneToken: options.progressToken))
+            if options.json { return Output.json(r) }
+            Output.fields([("model", r.model), ("examples", "\(r.examples)"), ("epochs", "\(r.epochs)"), ("loss", Output.number(r.loss)),
+                           ("accuracy", Output.percent(r.accuracy)), ("time", Output.seconds(r.seconds)), ("fingerprint", r.fingerprint)])
+        }
+    }
+}
+
+struct ForgetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "forget", abstract: Forget.summary)
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Trained model to unlearn from.") var model: String
+    @Option(help: "Split naming the forget set.") var split: String
+    @Option(help: "Unlearning method: retrain or finetune.") var method: String
+    @Option(help: "Name of the new model.") var output: String?
+    @Option(name: .customLong("set"), help: "A hyperparameter as name=value; repeatable.") var settings: [String] = []
+    @Option var seed: UInt64?
+
+    func run() throws {
+        var hyperparameters: [String: Double] = [:]
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let value = Double(parts[1]) else { throw ValidationError("--set takes name=number, got '\(setting)'") }
+            hyperparameters[String(parts[0])] = value
+        }
+        let r = try options.client().call(Forget.self, .init(model: model, split: split, method: method, output: output,
+                                                             hyperparameters: hyperparameters, seed: seed, workDoneToken: options.progressToken))
+        if options.json { return Output.json(r) }
+        Output.fields([("model", r.model), ("source", r.source), ("method", r.method),
+                       ("hyperparameters", r.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+                       ("time", Output.seconds(r.seconds)), ("fingerprint", r.fingerprint)])
+    }
+}
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: Evaluate.summary)
+    @OptionGroup var options: GlobalOptions
+    @Option var model: String
+    @Option var split: String
+
+    func run() throws {
+        let r = try options.client().call(Evaluate.self, .init(model: model, split: split))
+        if options.json { return Output.json(r) }
+        let rows = [("retain", r.retain), ("forget", r.forget), ("validation", r.validation), ("test", r.test)].map {
+            [$0.0, "\($0.1.count)", Output.percent($0.1.accuracy), Output.number($0.1.loss)]
+        }
+        Output.table(["set", "examples", "accuracy", "loss"], rows)
+        print("unlearning accuracy (1 - forget accuracy): \(Output.percent(r.unlearningAccuracy))")
+    }
+}
+
+struct AttackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "attack", abstract: Attack.summary)
+    @OptionGroup var options: GlobalOptions
+    @Option var model: String
+    @Option var split: String
+    @Option(help: "Attack kind.") var kind: String = "simple"
+    @Option var seed: UInt64?
+
+    func run() throws {
+        let r = try options.client().call(Attack.self, .init(model: model, split: split, kind: kind, seed: seed))
+        if options.json { return Output.json(r) }
+        Output.fields([("attack", r.kind), ("model", r.model), ("score", Output.number(r.score)),
+                       ("members / non-members", "\(r.members) / \(r.nonMembers)"), ("time", Output.seconds(r.seconds))])
+    }
+}

@@ -1,0 +1,40 @@
+// Human-readable tables by default, JSON for scripts.
+import Foundation
+import JSONRPC
+
+enum Output {
+    static func json(_ value: some Encodable) {
+        let encoder = JSONCoding.encoder
+        encoder.outputFormatting.insert(.prettyPrinted)
+        if let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) { print(text) }
+    }
+
+    /// A left-aligned first column and right-aligned others.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return i == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+        rows.forEach { print(line($0)) }
+    }
+
+    /// key: value lines for one object.
+    static func fields(_ pairs: [(String, String)]) {
+        let width = pairs.map(\.0.count).max() ?? 0
+        for (k, v) in pairs { print(k + String(repeating: " ", count: width - k.count) + "  " + v) }
+    }
+
+    static func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+    static func number(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+    static func seconds(_ x: Double) -> String { String(format: "%.2f s", x) }
+
+    static func progress(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}
