@@ -8,7 +8,10 @@ import LetheProtocol
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run one whole unlearning experiment on Fashion-MNIST and print one table.")
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Epochs for the original model (and so for retrain).") var epochs: Int = 8
+    @Option(help: "Epochs for the original model (and so for retrain).") var epochs: Int = 10
+    @Option(help: "Learning rate of the original recipe (SGD, momentum 0.9, weight decay 5e-4, batch 128).") var lr: Double = 0.05
+    @Option(help: "Schedule of the original recipe: cosine lets the model converge, so it remembers its training data.")
+    var schedule: String = "cosine"
     @Option(help: "Fraction of the training set to forget.") var fraction: Double = 0.1
     @Option var seed: UInt64 = 0
 
@@ -40,7 +43,7 @@ struct Demo: ParsableCommand {
         let original = "\(prefix)-original"
         _ = try client.call(ModelCreate.self, .init(name: original, architecture: .init(kind: "mlp"), dataset: dataset, seed: seed))
         say("training the original mlp for \(epochs) epochs…")
-        let trained = try client.call(ModelTrain.self, .init(model: original, dataset: dataset, epochs: epochs, seed: seed,
+        let trained = try client.call(ModelTrain.self, .init(model: original, dataset: dataset, epochs: epochs, lr: lr, schedule: schedule, seed: seed,
                                                              workDoneToken: options.progressToken))
         var rows = [try row("original", original, split, seconds: trained.seconds, client)]
         for method in ["finetune", "retrain"] {

@@ -1,0 +1,165 @@
+// Bad input over a real socket, in both framings: the right JSON-RPC error, a message naming the problem, and a
+// connection (and a daemon) that keeps serving.
+import Foundation
+import JSONRPC
+import XCTest
+
+final class ProtocolTests: XCTestCase {
+    static var daemon: DaemonProcess!
+
+    override class func setUp() {
+        super.setUp()
+        daemon = try! DaemonProcess()
+    }
+
+    override class func tearDown() {
+        daemon.stop()
+        super.tearDown()
+    }
+
+    private func assertStillServing(_ c: RawConnection, file: StaticString = #filePath, line: UInt = #line) throws {
+        let status = try c.call("server/status")
+        XCTAssertEqual(status.result?["version"], "0.1.0", "connection still usable", file: file, line: line)
+    }
+
+    func testStatusInBothFramings() throws {
+        for framing in [Framing.lines, .contentLength] {
+            let c = try Self.daemon.connect(framing)
+            let reply = try c.call("server/status")
+            XCTAssertEqual(reply["jsonrpc"], "2.0")
+            XCTAssertEqual(reply["id"], 1)
+            XCTAssertNotNil(reply.result?["uptimeSeconds"]?.doubleValue)
+        }
+    }
+
+    func testInitializeIsOptionalAndListsMethods() throws {
+        let c = try Self.daemon.connect()
+        try assertStillServing(c)  // before any initialize
+        let r = try c.call("initialize", ["clientInfo": ["name": "e2e"]])
+        guard case .array(let methods)? = r.result?["capabilities"]?["methods"] else { return XCTFail("\(r)") }
+        XCTAssertTrue(methods.contains("forget") && methods.contains("attack") && methods.contains("$/cancelRequest"))
+    }
+
+    func testBadInputInBothFramings() throws {
+        for framing in [Framing.lines, .contentLength] {
+            let c = try Self.daemon.connect(framing)
+
+            c.sendPayload("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":")  // malformed JSON
+            var r = try XCTUnwrap(c.readReply())
+            XCTAssertEqual(r.errorCode, -32700, "\(framing)")
+            XCTAssertEqual(r["id"], .null)
+            try assertStillServing(c)
+
+            r = try c.call("no/such/method")
+            XCTAssertEqual(r.errorCode, -32601)
+            XCTAssertTrue(r.errorMessage.contains("no/such/method"))
+
+            c.sendPayload(#"{"id":9,"method":"server/status"}"#)  // no "jsonrpc"
+            r = try XCTUnwrap(c.readReply())
+            XCTAssertEqual(r.errorCode, -32600)
+            XCTAssertEqual(r["id"], 9)
+
+            r = try c.call("split/create", ["dataset": "fmnist"])
+            XCTAssertEqual(r.errorCode, -32602)
+            XCTAssertEqual(r.errorMessage, "missing parameter 'forget'")
+
+            r = try c.call("model/create", ["name": "m", "architecture": ["kind": "mlp"], "dataset": 7])
+            XCTAssertEqual(r.errorCode, -32602)
+            XCTAssertEqual(r.errorMessage, "parameter 'dataset' must be a string")
+
+            r = try c.call("split/create", ["dataset": "d", "forget": ["fraction": 0.1], "sede": 3])
+            XCTAssertEqual(r.errorCode, -32602)
+            XCTAssertEqual(r.errorMessage, "unknown parameter 'sede'")
+
+            r = try c.call("split/create", ["dataset": "nope", "forget": ["fraction": 0.1]])
+            XCTAssertEqual(r.errorCode, 1)
+            XCTAssertTrue(r.errorMessage.contains("'nope'"), r.errorMessage)
+
+            for (method, params, name) in [("evaluate", ["model": "ghost", "split": "s"] as JSONValue, "ghost"),
+                                           ("model/train", ["model": "phantom", "dataset": "d"], "phantom"),
+                                           ("forget", ["model": "m0", "split": "s", "method": "finetune"], "m0")] {
+                r = try c.call(method, params)
+                XCTAssertEqual(r.errorCode, 1, method)
+                XCTAssertTrue(r.errorMessage.contains("model named '\(name)'"), r.errorMessage)
+            }
+
+            r = try c.call("forget", ["model": "m0", "split": "s", "method": "amnesia"])
+            XCTAssertEqual(r.errorCode, -32602)
+            XCTAssertTrue(r.errorMessage.contains("unknown unlearning method 'amnesia'"), r.errorMessage)
+
+            r = try c.call("dataset/load", ["name": "x", "path": "/nonexistent/dir"])
+            XCTAssertEqual(r.errorCode, 1)
+            XCTAssertTrue(r.errorMessage.contains("/nonexistent/dir"), r.errorMessage)
+
+            // A batch: replies to its requests, none to its notification.
+            c.sendPayload(#"[{"jsonrpc":"2.0","id":"a","method":"server/status"},{"jsonrpc":"2.0","method":"nothing"},{"jsonrpc":"2.0","id":"b","method":"nope"}]"#)
+            r = try XCTUnwrap(c.readReply())
+            guard case .array(let replies) = r else { return XCTFail("batch reply \(r)") }
+            XCTAssertEqual(replies.map { $0["id"] }, ["a", "b"])
+            XCTAssertEqual(replies[1].errorCode, -32601)
+            try assertStillServing(c)
+        }
+    }
+
+    func testInvalidDataFileIsInvalidDataAndNothingStaysResident() throws {
+        let dir = try writeSyntheticIDX(train: 10, test: 5)
+        // Corrupt the test labels: a label outside the 3 classes.
+        let path = dir + "/t10k-labels-idx1-ubyte"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 1] = 9
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let c = try Self.daemon.connect()
+        let r = try c.call("dataset/load", ["name": "corrupt", "path": .string(dir), "classes": 3])
+        XCTAssertEqual(r.errorCode, 3)
+        XCTAssertTrue(r.errorMessage.contains("t10k-labels-idx1-ubyte") && r.errorMessage.contains("label 9"), r.errorMessage)
+        let status = try c.call("server/status")
+        XCTAssertFalse(status.result?["datasets"] == ["corrupt"])
+        guard case .array(let names)? = status.result?["datasets"] else { return XCTFail() }
+        XCTAssertFalse(names.contains("corrupt"))
+    }
+
+    func testOversizeFrameClosesOnlyThatConnection() throws {
+        let small = try DaemonProcess(extraArguments: ["--max-frame-bytes", "1000"])
+        defer { small.stop() }
+        let other = try small.connect()
+        let bad = try small.connect(.contentLength)
+        bad.sendRaw(Array("Content-Length: 5000\r\n\r\n".utf8))
+        let r = try XCTUnwrap(bad.readReply())
+        XCTAssertEqual(r.errorCode, -32700)
+        XCTAssertTrue(r.errorMessage.contains("exceeds the limit"), r.errorMessage)
+        XCTAssertNil(try bad.readReply(), "the unreadable stream is closed")
+        try assertStillServing(other)
+        try assertStillServing(try small.connect())
+    }
+
+    func testShutdownThenExit() throws {
+        let d = try DaemonProcess()
+        let c = try d.connect()
+        XCTAssertEqual(try c.call("shutdown").result, .null)
+        let refused = try c.call("server/status")
+        XCTAssertEqual(refused.errorCode, 6)
+        try c.notify("exit")
+        d.process.waitUntilExit()
+        XCTAssertEqual(d.process.terminationStatus, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: d.socketPath), "the socket file is removed")
+    }
+
+    func testSocketDirectoryIsPrivate() throws {
+        let dir = (Self.daemon.socketPath as NSString).deletingLastPathComponent
+        let dirMode = try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as! Int
+        let sockMode = try FileManager.default.attributesOfItem(atPath: Self.daemon.socketPath)[.posixPermissions] as! Int
+        XCTAssertEqual(dirMode & 0o777, 0o700)
+        XCTAssertEqual(sockMode & 0o777, 0o600)
+    }
+
+    func testSecondDaemonOnALiveSocketRefusesToStart() throws {
+        let p = Process()
+        p.executableURL = DaemonProcess.binary
+        p.arguments = ["--socket", Self.daemon.socketPath]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        try assertStillServing(try Self.daemon.connect())
+    }
+}

@@ -1,0 +1,70 @@
+import Datasets
+import NeuralNet
+import Tensor
+import Unlearning
+import XCTest
+
+/// Three noisy classes in 6 dimensions, as in-memory examples.
+func blobs(_ n: Int, seed: UInt64) throws -> LabeledExamples {
+    var rng = SeededGenerator(seed: seed)
+    var x: [Float] = [], y: [Int32] = []
+    for i in 0..<n {
+        let label = i % 3
+        for d in 0..<6 { x.append((d / 2 == label ? 1.2 : 0) + rng.normal()) }
+        y.append(Int32(label))
+    }
+    return try LabeledExamples(exampleShape: [6], classCount: 3, features: x, labels: y)
+}
+
+final class UnlearningTests: XCTestCase {
+    private func setUpOriginal() throws -> (Model, LabeledExamples, Split, TrainingRecipe) {
+        let data = try blobs(300, seed: 1)
+        let model = try Model(architecture: Architecture(kind: "mlp", hidden: [16]), inputShape: [6], classCount: 3, seed: 1)
+        let recipe = TrainingRecipe(epochs: 3, batchSize: 32, learningRate: 0.05)
+        var rng = SeededGenerator(seed: 2)
+        _ = try Trainer.train(Network(model: model), on: data, indices: Array(0..<300), recipe: recipe, rng: &rng, control: JobControl())
+        let split = Split(retain: Array(30..<300), forget: Array(0..<30), validation: [], test: [])
+        return (model, data, split, recipe)
+    }
+
+    private func context(_ m: Model, _ d: LabeledExamples, _ s: Split, _ r: TrainingRecipe?, _ h: [String: Double] = [:]) -> UnlearningContext {
+        UnlearningContext(original: m, originalRecipe: r, data: d, split: s, hyperparameters: Hyperparameters(h), seed: 3, control: JobControl())
+    }
+
+    func testFinetuneWritesANewModelAndLeavesTheOriginalUntouched() throws {
+        let (original, data, split, recipe) = try setUpOriginal()
+        let before = original.fingerprint
+        let method = try XCTUnwrap(UnlearningRegistry.method(named: "finetune"))
+        let result = try method.unlearn(context(original, data, split, recipe, ["epochs": 1]))
+        XCTAssertEqual(original.fingerprint, before)
+        XCTAssertNotEqual(result.fingerprint, before)
+        XCTAssertEqual(try method.unlearn(context(original, data, split, recipe, ["epochs": 1])).fingerprint, result.fingerprint, "seeded")
+    }
+
+    /// retrain repeats the original recipe from a fresh initialisation on retain only: the same as training a fresh
+    /// model on the retain indices with that recipe and the method's seed stream.
+    func testRetrainEqualsTrainingFromScratchOnRetain() throws {
+        let (original, data, split, recipe) = try setUpOriginal()
+        let retrained = try Retrain().unlearn(context(original, data, split, recipe))
+        var rng = SeededGenerator(seed: 3)
+        let fresh = try Model(architecture: original.architecture, inputShape: [6], classCount: 3, seed: rng.next())
+        _ = try Trainer.train(Network(model: fresh), on: data, indices: split.retain, recipe: recipe, rng: &rng, control: JobControl())
+        XCTAssertEqual(retrained.fingerprint, fresh.fingerprint)
+        // With an explicit epochs override the recipe changes, and so do the weights.
+        XCTAssertNotEqual(try Retrain().unlearn(context(original, data, split, recipe, ["epochs": 1])).fingerprint, fresh.fingerprint)
+    }
+
+    func testUnknownHyperparameterIsAnErrorListingTheKnownOnes() throws {
+        let (original, data, split, recipe) = try setUpOriginal()
+        XCTAssertThrowsError(try Finetune().unlearn(context(original, data, split, recipe, ["epoch": 1]))) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("no hyperparameter 'epoch'") && text.contains("epochs"), text)
+        }
+        XCTAssertThrowsError(try Finetune().unlearn(context(original, data, split, recipe, ["lr": 0])))
+    }
+
+    func testRegistryNamesTheMethods() {
+        XCTAssertEqual(UnlearningRegistry.names, ["retrain", "finetune"])
+        for m in UnlearningRegistry.all { XCTAssertFalse(m.summary.isEmpty) }
+    }
+}
