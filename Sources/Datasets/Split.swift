@@ -7,6 +7,13 @@ public struct Split: Sendable {
     public let forget: [Int]  // indices into dataset.train
     public let validation: [Int]  // indices into dataset.test
     public let test: [Int]  // indices into dataset.test
+
+    public init(retain: [Int], forget: [Int], validation: [Int], test: [Int]) {
+        self.retain = retain
+        self.forget = forget
+        self.validation = validation
+        self.test = test
+    }
 }
 
 /// How the forget set is chosen.

@@ -67,6 +67,8 @@ public struct LetheServer: Sendable {
                             while true {
                                 let payload: [UInt8]?
                                 do { payload = try parser.next() } catch let error as FrameError {
+                                    // The framing was detected before the error: reply in it.
+                                    if let framing = parser.framing { connection.setFraming(framing) }
                                     connection.send(Self.frameErrorReply(error))
                                     break reading
                                 }

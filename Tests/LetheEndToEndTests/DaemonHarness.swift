@@ -149,17 +149,6 @@ extension JSONValue {
     var number: Double { doubleValue ?? .nan }
 }
 
-extension JSONValue: @retroactive ExpressibleByStringLiteral, @retroactive ExpressibleByIntegerLiteral,
-    @retroactive ExpressibleByFloatLiteral, @retroactive ExpressibleByDictionaryLiteral, @retroactive ExpressibleByArrayLiteral,
-    @retroactive ExpressibleByBooleanLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
-    public init(floatLiteral value: Double) { self = .number(value) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-}
-
 /// A small MNIST-style IDX directory with learnable, class-dependent images.
 func writeSyntheticIDX(train: Int, test: Int, side: Int = 8, classes: Int = 3) throws -> String {
     let dir = NSTemporaryDirectory() + "lethe-e2e-data-\(UUID().uuidString.prefix(8))"

@@ -58,7 +58,7 @@ final class ModelTests: XCTestCase {
         let data = Blobs(count: 5, seed: 1)
         let x = Tensor(shape: [5, 2, 2, 2])
         var labels = [Int32](repeating: 0, count: 5)
-        labels.withUnsafeMutableBufferPointer { data.gather(0..<5, into: x, labels: $0.baseAddress!) }
+        labels.withUnsafeMutableBufferPointer { data.gather(Array(0..<5)[...], into: x, labels: $0.baseAddress!) }
         func loss() -> Double {
             Double(labels.withUnsafeBufferPointer { CrossEntropy.forward(logits: network.forward(x, training: true), labels: $0.baseAddress!) })
         }
