@@ -6,7 +6,7 @@ APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev dataset-fashion-mnist s
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: deps build release demo test bench clean
+.PHONY: deps build release demo demo-check test bench clean
 
 # Installs the Debian packages that are missing; says what to run when it cannot.
 deps:
@@ -30,16 +30,26 @@ release: deps
 	$(SWIFT) build -c release
 
 # Starts a release lethed on a private socket, runs the demo, and stops lethed again whatever happens.
-demo: release
+define run_demo
 	@bin="$(RELEASE_BIN)"; sock="$(DEMO_SOCKET)"; \
 	"$$bin/lethed" --socket "$$sock" 2>"$${TMPDIR:-/tmp}/lethed-demo.log" & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
-	"$$bin/lethe" demo --socket "$$sock" $(DEMO_ARGS)
+	"$$bin/lethe" demo --socket "$$sock" $(1)
+endef
 
+demo: release
+	$(call run_demo,$(DEMO_ARGS))
+
+# The demo's acceptance criteria, checked on its JSON output.
+demo-check: release
+	$(call run_demo,--json) | python3 Tests/acceptance/check_demo.py
+
+# Unit and end-to-end tests (debug build), the protocol's schema check, then the demo's acceptance check.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory demo-check
 
 bench: release
 	@echo "bench: see Benchmarks/README.md"

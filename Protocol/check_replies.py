@@ -1,0 +1,677 @@
+#!/usr/bin/env python3
+"""Checks a running lethed against Protocol/lethe.openrpc.json.
+
+    python3 Protocol/check_replies.py SOCKET_PATH [--doc FILE] [--timeout SECONDS] [--shutdown]
+
+1. Checks the OpenRPC document itself: every method has a name, params and a result, names are unique,
+   every `$ref` resolves, every schema is a valid JSON Schema (draft 7), error codes are known ones.
+2. Connects to the daemon on SOCKET_PATH (line framing) and drives a real session on a tiny synthetic IDX
+   dataset written to a temporary directory: initialize, server/status, dataset/load, split/create,
+   model/create, model/train (with `$/progress`), forget (finetune and retrain), evaluate, attack,
+   `$/cancelRequest`, and error replies. Every reply envelope, every `result` (against its method's result
+   schema), every `error` (against ErrorObject, and its code against the method's documented errors) and
+   every `$/progress` notification (against `x-notifications`) is validated.
+3. Checks that the method names of the document equal initialize's `capabilities.methods`: the daemon
+   implements exactly the documented methods.
+
+With --shutdown it ends with shutdown, a request refused with error 6, and exit (the daemon then exits).
+
+Prints one line per check and ends with `N passed, M failed`; exits 1 when any check failed.
+Needs Python 3 and `jsonschema` only.
+"""
+
+import argparse
+import copy
+import json
+import os
+import random
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+try:
+    from jsonschema import Draft7Validator
+except ImportError:  # pragma: no cover
+    print("FAIL  setup: the Python package 'jsonschema' is not installed")
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+DEFAULT_DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lethe.openrpc.json")
+
+# Error codes of Sources/JSONRPC/RPCError.swift.
+KNOWN_CODES = {-32700, -32600, -32601, -32602, -32603, -32800, 1, 2, 3, 4, 5, 6}
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def record(self, ok, name, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"PASS  {name}" + (f" ({detail})" if detail else ""), flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
+        return ok
+
+
+# ---------------------------------------------------------------- the document
+
+def resolve_pointer(doc, ref):
+    """Resolves a local `#/a/b` reference inside `doc`; raises KeyError when it does not."""
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        raise KeyError(f"not a local reference: {ref!r}")
+    node = doc
+    pointer = ref[1:]
+    if pointer == "":
+        return node
+    if not pointer.startswith("/"):
+        raise KeyError(f"not a JSON pointer: {ref!r}")
+    for part in pointer[1:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            try:
+                node = node[int(part)]
+            except (ValueError, IndexError):
+                raise KeyError(f"{ref}: no item {part!r}")
+        elif isinstance(node, dict):
+            if part not in node:
+                raise KeyError(f"{ref}: no member {part!r}")
+            node = node[part]
+        else:
+            raise KeyError(f"{ref}: cannot descend into {part!r}")
+    return node
+
+
+def all_refs(node, path="#"):
+    """Every `$ref` value in the document, with where it is."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.append((path, value))
+            else:
+                found.extend(all_refs(value, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found.extend(all_refs(value, f"{path}/{i}"))
+    return found
+
+
+def inline(doc, schema, stack=()):
+    """A copy of `schema` with every local `$ref` replaced by its target (in draft 7 a `$ref` object's other
+    keywords are ignored, so replacing the whole object is exact)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema and isinstance(schema["$ref"], str):
+            ref = schema["$ref"]
+            if ref in stack:
+                raise ValueError(f"recursive $ref {ref}")
+            return inline(doc, resolve_pointer(doc, ref), stack + (ref,))
+        return {k: inline(doc, v, stack) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [inline(doc, v, stack) for v in schema]
+    return schema
+
+
+def params_schema(descriptors):
+    """The by-name params object described by a list of content descriptors (the daemon rejects unknown fields)."""
+    return {
+        "type": "object",
+        "properties": {d["name"]: d["schema"] for d in descriptors},
+        "required": [d["name"] for d in descriptors if d.get("required")],
+        "additionalProperties": False,
+    }
+
+
+def first_error(schema, instance):
+    errors = sorted(Draft7Validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    e = errors[0]
+    where = "/".join(str(p) for p in e.absolute_path) or "(top)"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"at {where}: {e.message[:300]}{more}"
+
+
+def check_document(doc, checks):
+    """Structural checks of the OpenRPC document. Returns True when it is usable for the session."""
+    usable = True
+    usable &= checks.record(
+        doc.get("openrpc") == "1.3.2" and isinstance(doc.get("info"), dict)
+        and doc["info"].get("title") == "Lethe" and isinstance(doc["info"].get("version"), str),
+        "doc: openrpc 1.3.2 with info title \"Lethe\" and a version",
+        f"openrpc={doc.get('openrpc')!r}, info={json.dumps(doc.get('info', {}).get('title'))}")
+    methods = doc.get("methods")
+    if not checks.record(isinstance(methods, list) and len(methods) > 0, "doc: has a list of methods"):
+        return False
+
+    names = []
+    for i, m in enumerate(methods):
+        problems = []
+        name = m.get("name") if isinstance(m, dict) else None
+        if not isinstance(name, str) or not name:
+            problems.append("no name")
+            name = f"#{i}"
+        names.append(name)
+        if not isinstance(m, dict):
+            checks.record(False, f"doc: method {name} is well-formed", "not an object")
+            usable = False
+            continue
+        params = m.get("params")
+        if not isinstance(params, list):
+            problems.append("no params list")
+        else:
+            for p in params:
+                if not (isinstance(p, dict) and isinstance(p.get("name"), str) and "schema" in p):
+                    problems.append(f"a param without name or schema: {json.dumps(p)[:80]}")
+        result = m.get("result")
+        if not (isinstance(result, dict) and isinstance(result.get("name"), str) and "schema" in result):
+            problems.append("no result with name and schema")
+        if m.get("paramStructure") != "by-name":
+            problems.append(f"paramStructure {m.get('paramStructure')!r}, expected 'by-name'")
+        for e in m.get("errors", []):
+            if not (isinstance(e, dict) and isinstance(e.get("code"), int) and isinstance(e.get("message"), str)):
+                problems.append(f"an error without integer code and string message: {json.dumps(e)[:80]}")
+            elif e["code"] not in KNOWN_CODES:
+                problems.append(f"error code {e['code']} is not one of RPCError.swift's")
+        usable &= checks.record(not problems, f"doc: method {name} has name, params, result, errors", "; ".join(problems))
+
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    checks.record(not duplicates, "doc: method names are unique", f"duplicates: {duplicates}" if duplicates else f"{len(names)} methods")
+
+    refs = all_refs(doc)
+    broken = []
+    for where, ref in refs:
+        try:
+            resolve_pointer(doc, ref)
+        except KeyError as e:
+            broken.append(f"{where}: {e}")
+    usable &= checks.record(not broken, "doc: every $ref resolves",
+                            "; ".join(broken[:5]) if broken else f"{len(refs)} references")
+
+    bad_schemas = []
+    to_check = [(f"components/schemas/{k}", v) for k, v in doc.get("components", {}).get("schemas", {}).items()]
+    for m in methods:
+        if isinstance(m, dict):
+            for p in m.get("params", []) if isinstance(m.get("params"), list) else []:
+                if isinstance(p, dict) and "schema" in p:
+                    to_check.append((f"{m.get('name')} param {p.get('name')}", p["schema"]))
+            if isinstance(m.get("result"), dict) and "schema" in m["result"]:
+                to_check.append((f"{m.get('name')} result", m["result"]["schema"]))
+    for where, schema in to_check:
+        try:
+            Draft7Validator.check_schema(schema)
+            if not broken:
+                Draft7Validator.check_schema(inline(doc, schema))
+        except Exception as e:  # SchemaError, ValueError (recursion)
+            bad_schemas.append(f"{where}: {str(e).splitlines()[0][:200]}")
+    usable &= checks.record(not bad_schemas, "doc: every schema is a valid JSON Schema (draft 7)",
+                            "; ".join(bad_schemas[:5]) if bad_schemas else f"{len(to_check)} schemas")
+
+    for required in ("ErrorObject", "Response"):
+        usable &= checks.record(required in doc.get("components", {}).get("schemas", {}),
+                                f"doc: components/schemas has {required}")
+
+    codes = {e.get("code") for e in doc.get("components", {}).get("errors", {}).values() if isinstance(e, dict)}
+    checks.record(codes == KNOWN_CODES, "doc: components/errors lists every error code",
+                  f"missing {sorted(KNOWN_CODES - codes)}, unknown {sorted(codes - KNOWN_CODES)}" if codes != KNOWN_CODES else "")
+
+    progress = [n for n in doc.get("x-notifications", []) if isinstance(n, dict) and n.get("name") == "$/progress"]
+    ok = (len(progress) == 1 and isinstance(progress[0].get("params"), list)
+          and {p.get("name") for p in progress[0]["params"] if isinstance(p, dict)} == {"token", "value"})
+    usable &= checks.record(ok, "doc: x-notifications describes $/progress with params token and value")
+    return usable
+
+
+# ---------------------------------------------------------------- the synthetic dataset
+
+def write_idx(path, dims, data):
+    header = bytes([0, 0, 0x08, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims)
+    with open(path, "wb") as f:
+        f.write(header + bytes(data))
+
+
+def write_synthetic_dataset(directory, train=200, test=100, side=8, classes=3, seed=0):
+    """Uncompressed IDX files: images whose bright vertical band depends on the class, so a model can learn."""
+    rng = random.Random(seed)
+
+    def make(n, images_file, labels_file):
+        labels = [i % classes for i in range(n)]
+        rng.shuffle(labels)
+        pixels = bytearray()
+        band = max(1, side // classes)
+        for y in labels:
+            for _row in range(side):
+                for col in range(side):
+                    bright = y * band <= col < (y + 1) * band
+                    pixels.append(rng.randint(170, 255) if bright else rng.randint(0, 70))
+        write_idx(os.path.join(directory, images_file), [n, side, side], pixels)
+        write_idx(os.path.join(directory, labels_file), [n], labels)
+
+    make(train, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+    make(test, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+# ---------------------------------------------------------------- the connection
+
+class ConnectionLost(Exception):
+    pass
+
+
+class Session:
+    """One line-framed connection. Replies are matched by id (they may come out of order); notifications are kept."""
+
+    def __init__(self, path, timeout):
+        self.timeout = timeout
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buffer = b""
+        self.replies = {}
+        self.notifications = []
+        self.next_id = 1
+        self.closed = False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def new_id(self):
+        i = self.next_id
+        self.next_id += 1
+        return i
+
+    def send_raw(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            raise ConnectionLost(f"cannot send: {e}")
+
+    def send(self, message):
+        self.send_raw(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+
+    def _read_line(self, deadline):
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no reply in time")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise TimeoutError("no reply in time")
+            except OSError as e:
+                raise ConnectionLost(f"cannot read: {e}")
+            if not chunk:
+                self.closed = True
+                raise ConnectionLost("the daemon closed the connection")
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def _read_message(self, deadline):
+        while True:
+            line = self._read_line(deadline).strip()
+            if not line:
+                continue
+            try:
+                return json.loads(line)
+            except ValueError as e:
+                raise ConnectionLost(f"the daemon sent a line that is not JSON ({e}): {line[:200]!r}")
+
+    def _file(self, message):
+        if isinstance(message, list):
+            for item in message:
+                self._file(item)
+        elif isinstance(message, dict) and "method" in message and "id" not in message:
+            self.notifications.append(message)
+        elif isinstance(message, dict):
+            self.replies.setdefault(json.dumps(message.get("id")), []).append(message)
+        else:
+            raise ConnectionLost(f"the daemon sent a JSON value that is not a message: {json.dumps(message)[:200]}")
+
+    def wait_reply(self, request_id, timeout=None):
+        key = json.dumps(request_id)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while not self.replies.get(key):
+            self._file(self._read_message(deadline))
+        reply = self.replies[key].pop(0)
+        return reply
+
+    def request(self, method, params=None, request_id=None):
+        """Sends a request; returns (id, reply, notifications that arrived meanwhile)."""
+        if request_id is None:
+            request_id = self.new_id()
+        message = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        seen = len(self.notifications)
+        self.send(message)
+        reply = self.wait_reply(request_id)
+        return request_id, reply, self.notifications[seen:]
+
+    def notify(self, method, params=None):
+        message = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        self.send(message)
+
+    def wait_closed(self, timeout):
+        """True when the daemon closes the connection within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                self._file(self._read_message(deadline))
+        except ConnectionLost:
+            return self.closed
+        except TimeoutError:
+            return False
+
+
+# ---------------------------------------------------------------- the checker
+
+class Checker:
+    def __init__(self, doc, checks, session):
+        self.doc = doc
+        self.checks = checks
+        self.session = session
+        self.methods = {m["name"]: m for m in doc["methods"]}
+        schemas = doc["components"]["schemas"]
+        self.response_schema = inline(doc, schemas["Response"])
+        self.error_schema = inline(doc, schemas["ErrorObject"])
+        self.result_schemas = {name: inline(doc, m["result"]["schema"]) for name, m in self.methods.items()}
+        self.params_schemas = {name: inline(doc, params_schema(m["params"])) for name, m in self.methods.items()}
+        progress = next(n for n in doc["x-notifications"] if n.get("name") == "$/progress")
+        self.progress_schema = inline(doc, params_schema(progress["params"]))
+        self.notification_schema = inline(doc, schemas["Notification"]) if "Notification" in schemas else None
+        self.not_found_data = inline(doc, schemas["NotFoundData"]) if "NotFoundData" in schemas else None
+
+    def envelope_problem(self, request_id, reply):
+        problem = first_error(self.response_schema, reply)
+        if problem:
+            return f"reply envelope {problem}"
+        if reply.get("id") != request_id or type(reply.get("id")) is not type(request_id):
+            return f"reply id {json.dumps(reply.get('id'))} is not the request's {json.dumps(request_id)}"
+        return None
+
+    def call_ok(self, label, method, params=None, request_id=None):
+        """A request that must succeed: validates params against the document, the envelope, and the result."""
+        if method in self.params_schemas:
+            problem = first_error(self.params_schemas[method], params if params is not None else {})
+            self.checks.record(problem is None, f"doc: {label} params are valid for {method}", problem or "")
+        request_id, reply, notifications = self.session.request(method, params, request_id)
+        problem = self.envelope_problem(request_id, reply)
+        if problem is None and "error" in reply:
+            problem = f"error {reply['error'].get('code')}: {reply['error'].get('message')}"
+        if problem is None:
+            schema = self.result_schemas.get(method)
+            if schema is None:
+                problem = f"method {method} is not in the document"
+            else:
+                problem = first_error(schema, reply["result"])
+                if problem:
+                    problem = f"result {problem}"
+        name = self.methods.get(method, {}).get("result", {}).get("name", "result")
+        self.checks.record(problem is None, f"reply: {label} result matches {method}'s {name} schema", problem or "")
+        return (reply.get("result") if problem is None else None), notifications
+
+    def call_error(self, label, method, params, expected_code, message_contains=None, raw=None):
+        """A request that must fail with `expected_code`: validates the envelope, ErrorObject, and that the code is
+        documented for the method. `raw` sends those bytes instead (their reply has id null)."""
+        if raw is not None:
+            self.session.send_raw(raw)
+            request_id = None
+            reply = self.session.wait_reply(None)
+        else:
+            request_id, reply, _ = self.session.request(method, params)
+        problem = self.envelope_problem(request_id, reply)
+        if problem is None and "error" not in reply:
+            problem = f"expected error {expected_code}, got result {json.dumps(reply.get('result'))[:200]}"
+        if problem is None:
+            error = reply["error"]
+            problem = first_error(self.error_schema, error)
+            if problem:
+                problem = f"error object {problem}"
+            elif error["code"] != expected_code:
+                problem = f"expected code {expected_code}, got {error['code']}: {error['message']}"
+            elif message_contains and message_contains not in error["message"]:
+                problem = f"message {error['message']!r} does not mention {message_contains!r}"
+            elif method in self.methods and expected_code not in {e.get("code") for e in self.methods[method].get("errors", [])}:
+                problem = f"code {expected_code} is not in {method}'s documented errors"
+            elif expected_code == 1 and "data" in error and self.not_found_data is not None:
+                p = first_error(self.not_found_data, error["data"])
+                if p:
+                    problem = f"error data {p}"
+        self.checks.record(problem is None, f"reply: {label} is error {expected_code} matching ErrorObject",
+                           problem or reply["error"]["message"])
+        return reply
+
+    def check_progress(self, label, notifications, token, stage, epochs):
+        progress = [n for n in notifications if n.get("method") == "$/progress"]
+        problems = []
+        if len(progress) != epochs:
+            problems.append(f"{len(progress)} $/progress notifications for {epochs} epochs")
+        for n in progress:
+            if self.notification_schema is not None:
+                p = first_error(self.notification_schema, n)
+                if p:
+                    problems.append(f"notification envelope {p}")
+                    continue
+            p = first_error(self.progress_schema, n.get("params"))
+            if p:
+                problems.append(f"params {p}")
+                continue
+            if n["params"]["token"] != token or type(n["params"]["token"]) is not type(token):
+                problems.append(f"token {json.dumps(n['params']['token'])} is not {json.dumps(token)}")
+            if n["params"]["value"]["stage"] != stage:
+                problems.append(f"stage {n['params']['value']['stage']!r} is not {stage!r}")
+        epochs_seen = [n["params"]["value"]["epoch"] for n in progress if isinstance(n.get("params"), dict)
+                       and isinstance(n["params"].get("value"), dict) and "epoch" in n["params"]["value"]]
+        if not problems and epochs_seen != list(range(1, epochs + 1)):
+            problems.append(f"epochs reported {epochs_seen}")
+        self.checks.record(not problems, f"notify: {label} $/progress notifications match x-notifications",
+                           "; ".join(problems[:3]) if problems else f"{len(progress)} notifications")
+
+    def check_cancel(self, model, ds, split, before):
+        """A long model/train is listed by server/status while it runs, answers -32800 after $/cancelRequest, and
+        leaves the model as it was."""
+        s = self.session
+        train_id = s.new_id()
+        s.send({"jsonrpc": "2.0", "id": train_id, "method": "model/train",
+                "params": {"model": model, "dataset": ds, "epochs": 50000, "batchSize": 1}})
+        listed = None
+        for _ in range(200):
+            _, reply, _ = s.request("server/status")
+            jobs = reply.get("result", {}).get("jobs", []) if isinstance(reply.get("result"), dict) else []
+            listed = next((j for j in jobs if j.get("method") == "model/train" and j.get("target") == model), None)
+            if listed is not None or s.replies.get(json.dumps(train_id)):
+                break
+            time.sleep(0.05)
+        problem = first_error(self.result_schemas["server/status"], reply.get("result"))
+        self.expect(listed is not None and problem is None,
+                    "server/status answers while model/train runs and lists its job",
+                    problem or (f"job {listed}" if listed else "no model/train job listed"))
+        # The job registers for cancellation just after it is listed: repeat the cancel until the reply comes.
+        reply = None
+        for _ in range(12):
+            s.notify("$/cancelRequest", {"id": train_id})
+            try:
+                reply = s.wait_reply(train_id, timeout=5)
+                break
+            except TimeoutError:
+                continue
+        if reply is None:
+            self.expect(False, "reply: cancelled model/train is error -32800 matching ErrorObject", "no reply after $/cancelRequest")
+            return
+        problem = self.envelope_problem(train_id, reply)
+        if problem is None and "error" not in reply:
+            problem = "the training finished instead of being cancelled"
+        if problem is None:
+            problem = first_error(self.error_schema, reply["error"])
+            if problem is None and reply["error"]["code"] != -32800:
+                problem = f"expected code -32800, got {reply['error']['code']}: {reply['error']['message']}"
+            if problem is None and -32800 not in {e.get("code") for e in self.methods["model/train"].get("errors", [])}:
+                problem = "code -32800 is not in model/train's documented errors"
+        self.expect(problem is None, "reply: cancelled model/train is error -32800 matching ErrorObject",
+                    problem or reply["error"]["message"])
+        after, _ = self.call_ok("evaluate (after the cancelled train)", "evaluate", {"model": model, "split": split})
+        if before is not None and after is not None:
+            same = all(before[k] == after[k] for k in ("retain", "forget", "validation", "test"))
+            self.expect(same, "a cancelled model/train leaves the model untouched (same evaluate metrics)")
+
+    def expect(self, ok, name, detail=""):
+        self.checks.record(ok, name, detail)
+
+    def run(self, data_dir, shutdown):
+        s = self.session
+        # Names unique to this run, so the script can run again against the same daemon.
+        tag = f"check{os.getpid()}-{int(time.time()) % 100000}"
+        ds, split, model = f"{tag}-data", f"{tag}-data-split", f"{tag}-model"
+
+        init, _ = self.call_ok("initialize", "initialize", {"clientInfo": {"name": "check_replies.py", "version": "1"}})
+        documented = set(self.methods)
+        if init is not None:
+            reported = init["capabilities"]["methods"]
+            missing, extra = documented - set(reported), set(reported) - documented
+            detail = "; ".join(x for x in [f"documented but not served: {sorted(missing)}" if missing else "",
+                                           f"served but not documented: {sorted(extra)}" if extra else "",
+                                           "capabilities.methods has duplicates" if len(reported) != len(set(reported)) else ""] if x)
+            self.expect(not detail, "methods: the document's methods equal initialize's capabilities.methods",
+                        detail or f"{len(documented)} methods")
+        else:
+            self.expect(False, "methods: the document's methods equal initialize's capabilities.methods", "no initialize result")
+
+        self.call_ok("server/status", "server/status")
+
+        loaded, _ = self.call_ok("dataset/load", "dataset/load", {"name": ds, "path": data_dir, "classes": 3})
+        if loaded is not None:
+            got = (loaded["trainCount"], loaded["testCount"], loaded["exampleShape"], loaded["classCount"])
+            self.expect(got == (200, 100, [1, 8, 8], 3), "dataset/load reads the synthetic IDX dataset",
+                        f"trainCount, testCount, exampleShape, classCount = {got}")
+
+        made, _ = self.call_ok("split/create", "split/create", {"dataset": ds, "forget": {"fraction": 0.1}})
+        if made is not None:
+            self.expect(made["name"] == split and made["forget"] == 20 and made["retain"] == 180,
+                        "split/create names the split \"<dataset>-split\" and takes 10% of 200",
+                        f"name {made['name']!r}, forget {made['forget']}, retain {made['retain']}")
+
+        self.call_ok("model/create", "model/create",
+                     {"name": model, "architecture": {"kind": "mlp", "hidden": [16]}, "dataset": ds})
+
+        trained, notes = self.call_ok("model/train", "model/train",
+                                      {"model": model, "dataset": ds, "epochs": 2, "workDoneToken": "check-train"})
+        self.check_progress("model/train", notes, "check-train", "train", 2)
+
+        for method, token in (("finetune", 7), ("retrain", None)):
+            params = {"model": model, "split": split, "method": method, "hyperparameters": {"epochs": 1}}
+            if token is not None:
+                params["workDoneToken"] = token
+            out, notes = self.call_ok(f"forget ({method})", "forget", params)
+            if out is not None:
+                self.expect(out["model"] == f"{model}-{method}" and out["source"] == model
+                            and out["hyperparameters"].get("epochs") == 1,
+                            f"forget ({method}) writes \"<model>-<method>\" with the given epochs",
+                            f"model {out['model']!r}, hyperparameters {out['hyperparameters']}")
+            if token is not None:
+                self.check_progress(f"forget ({method})", notes, token, method, 1)
+
+        before, _ = self.call_ok("evaluate", "evaluate", {"model": model, "split": split})
+        self.call_ok("evaluate (finetuned model)", "evaluate", {"model": f"{model}-finetune", "split": split})
+        self.call_ok("attack", "attack", {"model": model, "split": split, "kind": "simple"})
+
+        # An empty validation set: its metrics are NaN, which the daemon encodes as the string "NaN".
+        self.call_ok("split/create (validationFraction 0)", "split/create",
+                     {"name": f"{tag}-noval", "dataset": ds, "forget": {"count": 10}, "validationFraction": 0, "seed": 1})
+        empty, _ = self.call_ok("evaluate (empty validation set)", "evaluate", {"model": model, "split": f"{tag}-noval"})
+        if empty is not None:
+            self.expect(empty["validation"]["count"] == 0, "evaluate reports an empty validation set",
+                        f"validation {empty['validation']}")
+
+        self.check_cancel(model, ds, split, before)
+
+        status, _ = self.call_ok("server/status (string id, after the session)", "server/status", None, "status-2")
+        if status is not None:
+            want = {model, f"{model}-finetune", f"{model}-retrain"}
+            self.expect(ds in status["datasets"] and split in status["splits"] and want <= set(status["models"]),
+                        "server/status lists the session's dataset, split and models",
+                        f"datasets {status['datasets']}, splits {status['splits']}, models {status['models']}")
+
+        self.call_ok("$/cancelRequest (with an id, unknown target)", "$/cancelRequest", {"id": 999999})
+
+        # Error replies.
+        self.call_error("unknown method", "lethe/no-such-method", None, -32601)
+        self.call_error("missing param (evaluate without split)", "evaluate", {"model": model}, -32602, "'split'")
+        self.call_error("unknown param (server/status {bogus})", "server/status", {"bogus": True}, -32602, "'bogus'")
+        self.call_error("params as an array", "model/create", [model], -32602)
+        self.call_error("unknown model", "evaluate", {"model": "no-such-model", "split": split}, 1, "no-such-model")
+        self.call_error("unknown split", "attack", {"model": model, "split": "no-such-split", "kind": "simple"}, 1)
+        self.call_error("existing model (model/create)", "model/create",
+                        {"name": model, "architecture": {"kind": "mlp"}, "dataset": ds}, 2)
+        self.call_error("existing output (forget)", "forget",
+                        {"model": model, "split": split, "method": "finetune", "hyperparameters": {"epochs": 1}}, 2)
+        self.call_error("missing dataset directory", "dataset/load",
+                        {"name": "check-missing", "path": os.path.join(data_dir, "no-such-dir")}, 1)
+        self.call_error("invalid request (jsonrpc 1.0)", None, None, -32600,
+                        raw=b'{"jsonrpc":"1.0","method":"server/status"}\n')
+        self.call_error("malformed JSON", None, None, -32700, raw=b'{"jsonrpc": "2.0", "id": \n')
+        self.call_ok("server/status after a parse error (the connection stays usable)", "server/status")
+
+        if shutdown:
+            self.call_ok("shutdown", "shutdown")
+            self.call_error("server/status after shutdown", "server/status", None, 6)
+            s.notify("exit")
+            self.expect(s.wait_closed(10), "exit: the daemon closes the connection")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Validate a running lethed's replies against Protocol/lethe.openrpc.json.")
+    parser.add_argument("socket", help="the daemon's Unix socket")
+    parser.add_argument("--doc", default=DEFAULT_DOC, help="the OpenRPC document (default: next to this script)")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for each reply (default 120)")
+    parser.add_argument("--shutdown", action="store_true", help="end with shutdown and exit (the daemon exits)")
+    args = parser.parse_args()
+
+    checks = Checks()
+    try:
+        with open(args.doc, encoding="utf-8") as f:
+            doc = json.load(f)
+        checks.record(True, f"doc: {os.path.basename(args.doc)} is JSON")
+    except (OSError, ValueError) as e:
+        checks.record(False, f"doc: {args.doc} is JSON", str(e))
+        doc = None
+
+    if doc is not None and check_document(doc, checks):
+        data_dir = tempfile.mkdtemp(prefix="lethe-check-")
+        session = None
+        try:
+            write_synthetic_dataset(data_dir)
+            try:
+                session = Session(args.socket, args.timeout)
+                checks.record(True, f"connect: {args.socket}")
+            except OSError as e:
+                checks.record(False, f"connect: {args.socket}", str(e))
+            if session is not None:
+                try:
+                    Checker(doc, checks, session).run(data_dir, args.shutdown)
+                except (ConnectionLost, TimeoutError) as e:
+                    checks.record(False, "session: the connection stayed up and every reply came", str(e))
+        finally:
+            if session is not None:
+                session.close()
+            shutil.rmtree(data_dir, ignore_errors=True)
+    elif doc is not None:
+        checks.record(False, "session: skipped because the document is not usable")
+
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    sys.exit(1 if checks.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
