@@ -8,8 +8,13 @@ public protocol Layer: AnyObject {
     /// Per-example output shape for a per-example input shape; throws `ShapeError` when the input does not fit.
     func outputShape(for inputShape: [Int]) throws -> [Int]
 
-    /// Points the layer at its slice of the model's parameter buffer and of the network's gradient buffer.
-    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)
+    /// Non-trained state by local PyTorch name (BatchNorm's "running_mean", "running_var", "num_batches_tracked"):
+    /// saved in the state_dict, kept in the model's separate buffer array so optimizers never touch it.
+    var bufferShapes: [(name: String, shape: [Int])] { get }
+
+    /// Points the layer at its slices of the model's parameter buffer, of the network's gradient buffer and of the
+    /// model's buffer array.
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>)
 
     /// Writes PyTorch's default initial values into the bound parameters.
     func initialize(using rng: inout SeededGenerator)
@@ -24,9 +29,11 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var parameterShapes: [(name: String, shape: [Int])] { [] }
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
+    public var bufferShapes: [(name: String, shape: [Int])] { [] }
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {}
     public func initialize(using rng: inout SeededGenerator) {}
     public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+    public var bufferCount: Int { bufferShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 }
 
 /// An input shape that a layer cannot take, with the layer and both shapes named.

@@ -29,7 +29,7 @@ public final class Linear: Layer {
         return [outFeatures]
     }
 
-    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         weight = parameters
         bias = parameters + outFeatures * inFeatures
         dWeight = gradients

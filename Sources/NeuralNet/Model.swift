@@ -6,7 +6,10 @@ import Tensor
 public struct ParameterEntry: Sendable, Equatable {
     public let name: String  // PyTorch state_dict name, e.g. "1.weight"
     public let shape: [Int]
-    public let offset: Int  // into the flat buffer
+    /// Into `parameters`, or into `buffers` when `isBuffer`.
+    public let offset: Int
+    /// Non-trained state (BatchNorm running statistics), saved with the model but never optimised.
+    public let isBuffer: Bool
     public var count: Int { shape.reduce(1, *) }
 }
 
@@ -17,6 +20,8 @@ public final class Model: @unchecked Sendable {
     public let entries: [ParameterEntry]
     public let parameterCount: Int
     public let parameters: UnsafeMutablePointer<Float>  // [parameterCount]
+    public let bufferCount: Int
+    public let buffers: UnsafeMutablePointer<Float>  // [bufferCount]
 
     /// A freshly initialised model (PyTorch's default initialisation, drawn from `seed`).
     public convenience init(architecture: Architecture, inputShape: [Int], classCount: Int, seed: UInt64) throws {
@@ -30,11 +35,15 @@ public final class Model: @unchecked Sendable {
     public init(architecture: Architecture, inputShape: [Int], classCount: Int) throws {
         let layers = try architecture.makeLayers(inputShape: inputShape, classCount: classCount)
         var entries: [ParameterEntry] = []
-        var offset = 0
+        var offset = 0, bufferOffset = 0
         for (name, layer) in layers {
             for (local, shape) in layer.parameterShapes {
-                entries.append(ParameterEntry(name: "\(name).\(local)", shape: shape, offset: offset))
+                entries.append(ParameterEntry(name: "\(name).\(local)", shape: shape, offset: offset, isBuffer: false))
                 offset += shape.reduce(1, *)
+            }
+            for (local, shape) in layer.bufferShapes {
+                entries.append(ParameterEntry(name: "\(name).\(local)", shape: shape, offset: bufferOffset, isBuffer: true))
+                bufferOffset += shape.reduce(1, *)
             }
         }
         self.architecture = architecture
@@ -44,27 +53,41 @@ public final class Model: @unchecked Sendable {
         self.parameterCount = offset
         self.parameters = .allocate(capacity: max(1, offset))
         self.parameters.initialize(repeating: 0, count: max(1, offset))
+        self.bufferCount = bufferOffset
+        self.buffers = .allocate(capacity: max(1, bufferOffset))
+        self.buffers.initialize(repeating: 0, count: max(1, bufferOffset))
     }
 
-    deinit { parameters.deallocate() }
+    deinit {
+        parameters.deallocate()
+        buffers.deallocate()
+    }
+
+    /// Pointer to an entry's values (in `parameters` or `buffers`).
+    public func pointer(to entry: ParameterEntry) -> UnsafeMutablePointer<Float> {
+        (entry.isBuffer ? buffers : parameters) + entry.offset
+    }
 
     /// An independent copy: one memcpy of the parameter buffer.
     public func clone() -> Model {
         // The architecture was validated when self was made, so this cannot throw.
         let copy = try! Model(architecture: architecture, inputShape: inputShape, classCount: classCount)
         copy.parameters.update(from: parameters, count: parameterCount)
+        copy.buffers.update(from: buffers, count: bufferCount)
         return copy
     }
 
     public func entry(named name: String) -> ParameterEntry? { entries.first { $0.name == name } }
 
-    /// FNV-1a over the parameter bytes: identifies exactly which weights a run read or wrote.
+    /// FNV-1a over the parameter and buffer bytes: identifies exactly which weights a run read or wrote.
     public var fingerprint: String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        let bytes = UnsafeRawBufferPointer(start: parameters, count: parameterCount * 4)
-        for b in bytes {
-            hash ^= UInt64(b)
-            hash = hash &* 0x100_0000_01b3
+        for bytes in [UnsafeRawBufferPointer(start: parameters, count: parameterCount * 4),
+                      UnsafeRawBufferPointer(start: buffers, count: bufferCount * 4)] {
+            for b in bytes {
+                hash ^= UInt64(b)
+                hash = hash &* 0x100_0000_01b3
+            }
         }
         return String(hash, radix: 16)
     }

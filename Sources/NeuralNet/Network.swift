@@ -14,10 +14,11 @@ public final class Network {
         layers = named.map(\.layer)
         gradients = .allocate(capacity: max(1, model.parameterCount))
         gradients.initialize(repeating: 0, count: max(1, model.parameterCount))
-        var offset = 0
+        var offset = 0, bufferOffset = 0
         for layer in layers {
-            layer.bind(parameters: model.parameters + offset, gradients: gradients + offset)
+            layer.bind(parameters: model.parameters + offset, gradients: gradients + offset, buffers: model.buffers + bufferOffset)
             offset += layer.parameterCount
+            bufferOffset += layer.bufferCount
         }
     }
 

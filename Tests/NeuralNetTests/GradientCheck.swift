@@ -23,10 +23,12 @@ func checkLayer(_ layer: Layer, inputShape: [Int], seed: UInt64 = 1, eps: Float 
     let parameterCount = layer.parameterCount
     let params = UnsafeMutablePointer<Float>.allocate(capacity: max(1, parameterCount))
     let grads = UnsafeMutablePointer<Float>.allocate(capacity: max(1, parameterCount))
-    defer { params.deallocate(); grads.deallocate() }
+    let bufs = UnsafeMutablePointer<Float>.allocate(capacity: max(1, layer.bufferCount))
+    bufs.initialize(repeating: 0, count: max(1, layer.bufferCount))
+    defer { params.deallocate(); grads.deallocate(); bufs.deallocate() }
     for i in 0..<parameterCount { params[i] = rng.uniform(-1, 1) }
     grads.initialize(repeating: 0, count: max(1, parameterCount))
-    layer.bind(parameters: params, gradients: grads)
+    layer.bind(parameters: params, gradients: grads, buffers: bufs)
 
     let x = Tensor(shape: inputShape)
     // Keep inputs away from ReLU's kink so the difference quotient is well defined.

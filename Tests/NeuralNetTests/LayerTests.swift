@@ -14,7 +14,7 @@ final class LayerGradientTests: XCTestCase {
         defer { p.deallocate(); g.deallocate() }
         p.update(from: [1, 2, 0.5], count: 3)  // W = [1, 2], b = 0.5
         g.update(from: [0, 0, 0], count: 3)
-        layer.bind(parameters: p, gradients: g)
+        layer.bind(parameters: p, gradients: g, buffers: g)
         let x = Tensor(shape: [1, 2], values: [3, 4])
         XCTAssertEqual(layer.forward(x, training: true).array, [1 * 3 + 2 * 4 + 0.5])
         let dy = Tensor(shape: [1, 1], values: [1])
