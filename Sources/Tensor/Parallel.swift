@@ -1,0 +1,31 @@
+// Work split over the job's threads. Chunks are fixed by the count and the thread count alone, so results that
+// combine per-chunk partial sums are the same bits for the same thread count (DESIGN.md §2, determinism).
+import Dispatch
+
+public enum Parallel {
+    /// Threads the engine's own kernels may use in this process (BLAS is set separately through `BLAS.setThreads`).
+    /// Jobs set it before they run.
+    nonisolated(unsafe) public static var threads: Int = 1
+
+    /// Calls `body(range)` for `threads` contiguous chunks of 0..<count, concurrently when worthwhile.
+    @inline(__always)
+    public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        let t = max(1, min(threads, count / max(1, minimumChunk)))
+        if t <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let chunk = (count + t - 1) / t
+        DispatchQueue.concurrentPerform(iterations: t) { i in
+            let start = i * chunk
+            let end = min(count, start + chunk)
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Calls `body(i)` for each i in 0..<count, split into contiguous chunks over the threads.
+    @inline(__always)
+    public static func forEach(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> Void) {
+        forEachChunk(count, minimumChunk: minimumChunk) { range in for i in range { body(i) } }
+    }
+}
