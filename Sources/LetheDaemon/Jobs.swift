@@ -51,6 +51,9 @@ extension Daemon {
         _ work: @escaping @Sendable (JobControl) throws -> T
     ) async throws -> T {
         let connection = context.connection
+        if let token, token.stringValue == nil, token.doubleValue == nil {
+            throw RPCError.invalidParams("parameter 'workDoneToken' must be a string or a number")
+        }
         let control = JobControl(progress: token.map { token in
             { @Sendable progress in
                 connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(

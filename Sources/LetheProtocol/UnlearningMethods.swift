@@ -68,11 +68,9 @@ public enum Evaluate: LetheMethod {
     public struct Params: Codable, Sendable {
         public var model: String
         public var split: String
-        public var workDoneToken: ProgressToken?
-        public init(model: String, split: String, workDoneToken: ProgressToken? = nil) {
+        public init(model: String, split: String) {
             self.model = model
             self.split = split
-            self.workDoneToken = workDoneToken
         }
     }
 
@@ -108,17 +106,15 @@ public enum Attack: LetheMethod {
     public struct Params: Codable, Sendable {
         public var model: String
         public var split: String
-        /// "simple"
-        public var kind: String
+        /// "simple" (default).
+        public var kind: String?
         /// Seeds the forget subsampling and the folds; default 0.
         public var seed: UInt64?
-        public var workDoneToken: ProgressToken?
-        public init(model: String, split: String, kind: String = "simple", seed: UInt64? = nil, workDoneToken: ProgressToken? = nil) {
+        public init(model: String, split: String, kind: String? = nil, seed: UInt64? = nil) {
             self.model = model
             self.split = split
             self.kind = kind
             self.seed = seed
-            self.workDoneToken = workDoneToken
         }
     }
 

@@ -43,7 +43,10 @@ public enum Trainer {
         _ network: Network, on source: ExampleSource, indices: [Int], recipe: TrainingRecipe,
         rng: inout SeededGenerator, control: JobControl, stage: String = "train"
     ) throws -> TrainingSummary {
-        precondition(!indices.isEmpty, "training on an empty set")
+        guard !indices.isEmpty else { throw TrainingError("nothing to train on: the training set is empty") }
+        guard recipe.epochs >= 1, recipe.batchSize >= 1, recipe.learningRate.isFinite, recipe.learningRate > 0 else {
+            throw TrainingError("a training recipe needs epochs ≥ 1, batchSize ≥ 1 and a positive learning rate")
+        }
         let start = monotonicSeconds()
         let model = network.model
         let optimizer = SGD(parameterCount: model.parameterCount, learningRate: recipe.learningRate,
@@ -105,4 +108,9 @@ public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
