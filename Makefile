@@ -46,17 +46,19 @@ demo-check: release
 	$(call run_demo,--json) | python3 Tests/acceptance/check_demo.py
 
 # Drives a real debug lethed with Protocol/check_replies.py: every reply validated against the OpenRPC document.
-protocol-check:
-	@bin="$$($(SWIFT) build --show-bin-path)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
+protocol-check: release
+	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
 	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
 	python3 Protocol/check_replies.py "$$sock"
 
-# Unit and end-to-end tests (debug build), the protocol's schema check, then the demo's acceptance check.
+# Unit and end-to-end tests, the protocol's schema check, then the demo's acceptance check. Everything runs on the
+# release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take
+# minutes in a debug build.
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
 	$(MAKE) --no-print-directory protocol-check
 	$(MAKE) --no-print-directory demo-check
 

@@ -25,6 +25,7 @@ public actor Daemon {
         self.logger = logger
         self.onExit = onExit
         BLAS.setThreads(threads)
+        Parallel.defaultThreads = threads
     }
 
     private func handlers() -> [String: MethodHandler] {

@@ -29,6 +29,7 @@ extension Daemon {
             .method(SplitCreate.self) { p, _ in try await d.createSplit(p) },
             .method(ModelCreate.self) { p, _ in try await d.createModel(p) },
             .method(ModelTrain.self) { p, c in try await d.train(p, c) },
+            .method(ModelInfo.self) { p, _ in try await d.info(p) },
             .method(Forget.self) { p, c in try await d.forget(p, c) },
             .method(Evaluate.self) { p, c in try await d.evaluate(p, c) },
             .method(Attack.self) { p, c in try await d.attack(p, c) },

@@ -3,9 +3,21 @@
 import Dispatch
 
 public enum Parallel {
-    /// Threads the engine's own kernels may use in this process (BLAS is set separately through `BLAS.setThreads`).
-    /// Jobs set it before they run.
-    nonisolated(unsafe) public static var threads: Int = 1
+    /// Threads the engine's own kernels may use on the calling thread: each job sets its own, so jobs with
+    /// different thread counts can run side by side (BLAS is set separately through `BLAS.setThreads`).
+    public static var threads: Int {
+        get { Int(bitPattern: pthread_getspecific(threadsKey)).clamped(1, 1024, default: defaultThreads) }
+        set { pthread_setspecific(threadsKey, UnsafeRawPointer(bitPattern: max(1, newValue))) }
+    }
+
+    /// Used by threads that never set their own (the process's cores unless changed).
+    nonisolated(unsafe) public static var defaultThreads = 1
+
+    private static let threadsKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     /// Calls `body(range)` for `threads` contiguous chunks of 0..<count, concurrently when worthwhile.
     @inline(__always)
@@ -29,3 +41,13 @@ public enum Parallel {
         forEachChunk(count, minimumChunk: minimumChunk) { range in for i in range { body(i) } }
     }
 }
+
+extension Int {
+    fileprivate func clamped(_ low: Int, _ high: Int, default value: Int) -> Int { self == 0 ? value : Swift.min(Swift.max(self, low), high) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

@@ -23,7 +23,7 @@ extension Daemon {
         let seed = p.seed ?? 0
         return try await writingModel(output, mustBeNew: true) {
             let start = monotonicSeconds()
-            let outcome = try await job(Forget.name, target: output, token: p.workDoneToken, context: context) { control in
+            let outcome = try await job(Forget.name, target: output, token: p.workDoneToken, threads: p.threads, context: context) { control in
                 try method.unlearn(UnlearningContext(
                     original: source.model, originalRecipe: source.recipe, data: dataset.train, split: splitEntry.split,
                     hyperparameters: hyperparameters, seed: seed, control: control))
@@ -40,7 +40,7 @@ extension Daemon {
         let dataset = try await workspace.dataset(splitEntry.dataset)
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
         let start = monotonicSeconds()
-        let report = try await job(Evaluate.name, target: p.model, token: nil, context: context) { control in
+        let report = try await job(Evaluate.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
             try Evaluator.report(model: entry.model, dataset: dataset, split: splitEntry.split, control: control)
         }
         func wire(_ m: SetMetrics) -> SetMetricsResult { .init(count: m.count, accuracy: m.accuracy, loss: m.meanLoss) }
@@ -60,7 +60,7 @@ extension Daemon {
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
         let seed = p.seed ?? 0
         let start = monotonicSeconds()
-        let result = try await job(Attack.name, target: p.model, token: nil, context: context) { control in
+        let result = try await job(Attack.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
             let network = Network(model: entry.model)
             let forget = try Inference.predict(network, on: dataset.train, indices: splitEntry.split.forget, control: control)
             let test = try Inference.predict(network, on: dataset.test, indices: splitEntry.split.test, control: control)
