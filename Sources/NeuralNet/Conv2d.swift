@@ -153,18 +153,12 @@ public final class Conv2d: Layer {
                 let dB = worker == 0 ? dBias : (hasBias ? partials[worker - 1].data + weightCount : nil)
                 for b in images {
                     let dyb = d + b * outChannels * plane
-                    if relu {
-                        // The fused ReLU's mask, in place: dy is this layer's to consume.
-                        let out = y + b * outChannels * plane
-                        for i in 0..<(outChannels * plane) where out[i] <= 0 { dyb[i] = 0 }
-                    }
-                    if let dB {
-                        for o in 0..<outChannels {
-                            var s: Float = 0
-                            let row = dyb + o * plane
-                            for i in 0..<plane { s += row[i] }
-                            dB[o] += s
-                        }
+                    // The fused ReLU's mask, in place (dy is this layer's to consume), and the bias gradient.
+                    let out = y + b * outChannels * plane
+                    for o in 0..<outChannels {
+                        let row = dyb + o * plane
+                        let sum = relu ? Kernels.maskedSum(row, where: out + o * plane, plane) : Kernels.sum(row, plane)
+                        dB?[o] += sum
                     }
                     Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
                     // dW[out, in·k·k] += dy_b[out, P] · col[in·k·k, P]ᵀ

@@ -35,6 +35,39 @@ public enum Kernels {
         }
     }
 
+    /// Σ x[i], with 16 partial sums so the loop vectorises (a single running sum is latency-bound).
+    @inline(__always)
+    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: 0)
+        let vectors = n / 16
+        let raw = UnsafeRawPointer(x)
+        for v in 0..<vectors { acc += raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) }
+        var s = acc.sum()
+        for i in (vectors * 16)..<n { s += x[i] }
+        return s
+    }
+
+    /// Zeroes g[i] where mask[i] ≤ 0 (the ReLU backward, in place) and returns Σ g[i] afterwards.
+    @inline(__always)
+    public static func maskedSum(_ g: UnsafeMutablePointer<Float>, where mask: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: 0)
+        let vectors = n / 16
+        let graw = UnsafeMutableRawPointer(g), mraw = UnsafeRawPointer(mask)
+        let zero = SIMD16<Float>(repeating: 0)
+        for v in 0..<vectors {
+            let m = mraw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self)
+            let x = graw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self).replacing(with: zero, where: m .<= zero)
+            graw.storeBytes(of: x, toByteOffset: v * 64, as: SIMD16<Float>.self)
+            acc += x
+        }
+        var s = acc.sum()
+        for i in (vectors * 16)..<n {
+            if mask[i] <= 0 { g[i] = 0 }
+            s += g[i]
+        }
+        return s
+    }
+
     /// Index of the largest element (first on ties), as argmax does in numpy and PyTorch.
     @inline(__always)
     public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int {
