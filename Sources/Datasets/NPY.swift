@@ -90,7 +90,9 @@ public enum NPY {
             if header.contains("'descr': [") { throw bad("structured dtypes are not supported") }
             throw bad("NPY header has no 'descr': \(header)")
         }
-        let code = String(descr.dropFirst().dropLast())
+        let quote = descr.first!
+        guard let end = descr.dropFirst().firstIndex(of: quote) else { throw bad("malformed 'descr' in the NPY header") }
+        let code = String(descr[descr.index(after: descr.startIndex)..<end])
         if code.contains("O") { throw bad("object array (pickled data) refused: save plain numeric arrays") }
         guard let order = code.first, "<|=>".contains(order), let dtype = DType(rawValue: String(code.dropFirst())) else {
             throw bad("dtype '\(code)' is not supported (unsigned/signed integers, float16/32/64, bool)")
