@@ -85,7 +85,8 @@ public final class Dataset: @unchecked Sendable {
     /// The training part as the Trainer should read it: augmented (from `seed`) when the dataset says so.
     public func trainingSource(seed: UInt64) -> ExampleSource {
         guard let augmentation, !augmentation.isIdentity else { return train }
-        return AugmentedSource(train, augmentation: augmentation, padValues: normalization?.normalisedZero, seed: seed)
+        // A stream apart from the job's shuffling stream, which is seeded with the same seed.
+        return AugmentedSource(train, augmentation: augmentation, padValues: normalization?.normalisedZero, seed: seed ^ 0x6175_676D_656E_7421)
     }
 
     public var exampleShape: [Int] { train.exampleShape }

@@ -41,7 +41,8 @@ extension Daemon {
             let (model, summary) = try await job(ModelTrain.name, target: p.model, token: p.workDoneToken, context: context) { control in
                 let model = entry.model.clone()
                 var rng = SeededGenerator(seed: seed)
-                let summary = try Trainer.train(Network(model: model), on: dataset.train, indices: indices, recipe: recipe,
+                // The training part, augmented when the dataset was loaded with augmentation (seeded from the job's seed).
+                let summary = try Trainer.train(Network(model: model), on: dataset.trainingSource(seed: seed), indices: indices, recipe: recipe,
                                                 rng: &rng, control: control)
                 return (model, summary)
             }
