@@ -36,15 +36,22 @@ enum CIFAR10 {
                 throw DataError.invalid(file: file, problem: "truncated: \(bytes.count) bytes is not a whole number of \(recordSize)-byte records")
             }
             let n = bytes.count / recordSize
-            features.reserveCapacity(features.count + n * (recordSize - 1))
-            for r in 0..<n {
-                let o = r * recordSize
-                let label = Int(bytes[o])
-                guard label < classCount else {
-                    throw DataError.invalid(file: file, problem: "label \(label) of record \(r) outside 0..<\(classCount)")
+            let pixels = recordSize - 1
+            var base = features.count
+            features += [Float](repeating: 0, count: n * pixels)
+            try bytes.withUnsafeBufferPointer { src in
+                try features.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<n {
+                        let o = r * recordSize
+                        let label = Int(src[o])
+                        guard label < classCount else {
+                            throw DataError.invalid(file: file, problem: "label \(label) of record \(r) outside 0..<\(classCount)")
+                        }
+                        labels.append(label)
+                        for i in 0..<pixels { dst[base + i] = Float(src[o + 1 + i]) * (1 / 255) }
+                        base += pixels
+                    }
                 }
-                labels.append(label)
-                for i in 1..<recordSize { features.append(Float(bytes[o + i]) * (1 / 255)) }
             }
         }
         return try ArrayExamples.examples(shape: [3, 32, 32], features: features, labels: labels, classCount: classCount)

@@ -41,7 +41,12 @@ public enum NPY {
             var out = [Float](repeating: 0, count: count)
             bytes.withUnsafeBytes { raw in
                 out.withUnsafeMutableBufferPointer { dst in
-                    for i in 0..<dst.count { dst[i] = NPY.float(raw, i, dtype) }
+                    // The common dtypes get their own loops; the rest go through the per-element switch.
+                    switch dtype {
+                    case .uint8: for i in 0..<dst.count { dst[i] = Float(raw[i]) }
+                    case .float32: _ = raw.copyBytes(to: UnsafeMutableRawBufferPointer(dst))  // little-endian hosts
+                    default: for i in 0..<dst.count { dst[i] = NPY.float(raw, i, dtype) }
+                    }
                 }
             }
             return out

@@ -27,8 +27,9 @@ extension Model {
         let tensors = entries.map { e -> SafetensorsFile.OutputTensor in
             let p = pointer(to: e)
             if e.isBuffer && e.name.hasSuffix("num_batches_tracked") {
+                // PyTorch keeps it as a 0-d int64 tensor; load_state_dict wants exactly that shape back.
                 let values = (0..<e.count).map { Int64(p[$0].rounded()) }
-                return .init(name: e.name, dtype: "I64", shape: e.shape, bytes: values.withUnsafeBytes { Array($0) })
+                return .init(name: e.name, dtype: "I64", shape: e.count == 1 ? [] : e.shape, bytes: values.withUnsafeBytes { Array($0) })
             }
             return .init(name: e.name, dtype: "F32", shape: e.shape,
                          bytes: Array(UnsafeRawBufferPointer(start: p, count: e.count * MemoryLayout<Float>.size)))
