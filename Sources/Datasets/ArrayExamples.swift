@@ -33,11 +33,13 @@ enum ArrayExamples {
         let y = try labels.integers(what: "labels")
         try checkLabels(y, classCount: classCount, source: labels.source)
 
-        var x = images.floats()
-        if images.dtype == .uint8 { for i in 0..<x.count { x[i] *= 1 / 255 } }
-        if let bad = x.firstIndex(where: { !$0.isFinite }) {
-            let size = s.dropFirst().reduce(1, *)
-            throw DataError.invalid(file: images.source, problem: "non-finite value \(x[bad]) in example \(bad / max(size, 1))")
+        let x = images.floats(uint8Scale: 1 / 255)
+        if !images.dtype.isInteger {  // integers are always finite
+            let bad = x.withUnsafeBufferPointer { p in (0..<p.count).first { !p[$0].isFinite } }
+            if let bad {
+                let size = s.dropFirst().reduce(1, *)
+                throw DataError.invalid(file: images.source, problem: "non-finite value \(x[bad]) in example \(bad / max(size, 1))")
+            }
         }
         switch resolved {
         case .nf: return ([s[1]], x, y)
@@ -46,9 +48,13 @@ enum ArrayExamples {
         case .nhwc:
             let (n, h, w, c) = (s[0], s[1], s[2], s[3])
             var t = [Float](repeating: 0, count: x.count)
-            for i in 0..<n {
-                let base = i * h * w * c
-                for p in 0..<(h * w) { for ch in 0..<c { t[base + ch * h * w + p] = x[base + p * c + ch] } }
+            x.withUnsafeBufferPointer { src in
+                t.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<n {
+                        let base = i * h * w * c
+                        for p in 0..<(h * w) { for ch in 0..<c { dst[base + ch * h * w + p] = src[base + p * c + ch] } }
+                    }
+                }
             }
             return ([c, h, w], t, y)
         }

@@ -36,14 +36,15 @@ public enum NPY {
 
         public var count: Int { shape.reduce(1, *) }
 
-        /// Every element as a Float (exact for integers below 2^24 and for float16/float32).
-        public func floats() -> [Float] {
+        /// Every element as a Float (exact for integers below 2^24 and for float16/float32); uint8 values are
+        /// multiplied by `uint8Scale` on the way.
+        public func floats(uint8Scale: Float = 1) -> [Float] {
             var out = [Float](repeating: 0, count: count)
             bytes.withUnsafeBytes { raw in
                 out.withUnsafeMutableBufferPointer { dst in
                     // The common dtypes get their own loops; the rest go through the per-element switch.
                     switch dtype {
-                    case .uint8: for i in 0..<dst.count { dst[i] = Float(raw[i]) }
+                    case .uint8: for i in 0..<dst.count { dst[i] = Float(raw[i]) * uint8Scale }
                     case .float32: _ = raw.copyBytes(to: UnsafeMutableRawBufferPointer(dst))  // little-endian hosts
                     default: for i in 0..<dst.count { dst[i] = NPY.float(raw, i, dtype) }
                     }

@@ -83,7 +83,7 @@ extension Daemon {
             if outputKind == "probabilities" {
                 for i in 0..<out.count { values.replaceSubrange((i * classes)..<((i + 1) * classes), with: out.probabilities(i)) }
             }
-            let predictions = (0..<out.count).map { i in Kernels.argmax(out.logits.withUnsafeBufferPointer { $0.baseAddress! + i * classes }, classes) }
+            let predictions = out.logits.withUnsafeBufferPointer { l in (0..<out.count).map { Kernels.argmax(l.baseAddress! + $0 * classes, classes) } }
             if let path { try AtomicFile.write(NPY.encode(float32: values, shape: [out.count, classes]), to: path) }
             return (values, predictions, labelled ? out.accuracy : nil)
         }
