@@ -6,7 +6,7 @@ APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev dataset-fashion-mnist s
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: deps build release demo demo-check test bench clean
+.PHONY: deps build release demo demo-check protocol-check test bench clean
 
 # Installs the Debian packages that are missing; says what to run when it cannot.
 deps:
@@ -45,10 +45,21 @@ demo: release
 demo-check: release
 	$(call run_demo,--json) | python3 Tests/acceptance/check_demo.py
 
-# Unit and end-to-end tests (debug build), the protocol's schema check, then the demo's acceptance check.
+# Drives a real debug lethed with Protocol/check_replies.py: every reply validated against the OpenRPC document.
+protocol-check: release
+	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
+	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
+	python3 Protocol/check_replies.py "$$sock"
+
+# Unit and end-to-end tests, the protocol's schema check, then the demo's acceptance check. Everything runs on the
+# release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take
+# minutes in a debug build.
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+	$(MAKE) --no-print-directory protocol-check
 	$(MAKE) --no-print-directory demo-check
 
 bench: release

@@ -21,7 +21,6 @@ Needs Python 3 and `jsonschema` only.
 """
 
 import argparse
-import copy
 import json
 import os
 import random

@@ -43,6 +43,7 @@ public enum DatasetLoader {
         guard x.dimensions[0] == y.dimensions[0] else {
             throw DataError.invalid(file: images, problem: "\(x.dimensions[0]) images but \(y.dimensions[0]) labels in \(labels)")
         }
+        guard x.dimensions[0] > 0 else { throw DataError.invalid(file: images, problem: "no examples") }
         if let bad = y.bytes.first(where: { Int($0) >= classCount }) {
             throw DataError.invalid(file: labels, problem: "label \(bad) outside 0..<\(classCount)")
         }

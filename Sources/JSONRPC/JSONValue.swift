@@ -42,12 +42,12 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
 
     /// Re-encodes any Encodable as a JSONValue.
     public init<T: Encodable>(encoding value: T) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: JSONCoding.encoder.encode(value))
+        self = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(value))
     }
 
     /// Decodes this value as T.
     public func decode<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONCoding.encoder.encode(self))
+        try JSONValueDecoder().decode(T.self, from: self)
     }
 }
 
@@ -58,6 +58,13 @@ public enum JSONCoding {
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return e
+    }
+
+    /// Reads what `encoder` writes, including "NaN" for a metric of an empty set.
+    public static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return d
     }
 }
 

@@ -10,7 +10,7 @@ public enum Params {
             throw RPCError.invalidParams("params must be an object with named fields, not an array")
         }
         do {
-            return try value.decode(as: T.self)
+            return try JSONValueDecoder().decode(T.self, from: value)
         } catch let error as DecodingError {
             throw RPCError.invalidParams(describe(error))
         } catch let error as RPCError {

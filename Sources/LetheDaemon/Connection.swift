@@ -5,14 +5,21 @@ import JSONRPC
 import NeuralNet
 
 final class Connection: @unchecked Sendable {
-    let outbound: AsyncStream<[UInt8]>
-    private let continuation: AsyncStream<[UInt8]>.Continuation
+    enum Outbound: Sendable {
+        case bytes([UInt8])
+        /// Runs once everything queued before it has been written (`exit` replies, then exits).
+        case afterFlush(@Sendable () -> Void)
+    }
+
+    let outbound: AsyncStream<Outbound>
+    private let continuation: AsyncStream<Outbound>.Continuation
     private let lock = NSLock()
     private var framing: Framing = .lines
     private var inFlight: [RequestID: JobControl] = [:]
+    private var closed = false
 
     init() {
-        (outbound, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        (outbound, continuation) = AsyncStream.makeStream(of: Outbound.self)
     }
 
     func setFraming(_ f: Framing) { lock.withLock { framing = f } }
@@ -20,8 +27,10 @@ final class Connection: @unchecked Sendable {
     /// Queues one JSON payload, framed as this connection frames.
     func send(_ payload: [UInt8]) {
         let f = lock.withLock { framing }
-        continuation.yield(f.frame(payload))
+        continuation.yield(.bytes(f.frame(payload)))
     }
+
+    func afterFlush(_ action: @escaping @Sendable () -> Void) { continuation.yield(.afterFlush(action)) }
 
     func notify<P: Encodable>(_ method: String, _ params: P) {
         guard let value = try? JSONValue(encoding: params),
@@ -32,7 +41,14 @@ final class Connection: @unchecked Sendable {
 
     func finish() { continuation.finish() }
 
-    func register(_ control: JobControl, for id: RequestID) { lock.withLock { inFlight[id] = control } }
+    /// Tracks a running job; a job registered after the client left is cancelled at once.
+    func register(_ control: JobControl, for id: RequestID) {
+        let isClosed = lock.withLock {
+            inFlight[id] = control
+            return closed
+        }
+        if isClosed { control.cancel() }
+    }
     func unregister(_ id: RequestID) { _ = lock.withLock { inFlight.removeValue(forKey: id) } }
 
     /// Cancels the job serving request `id`, if it is still running. Returns whether one was found.
@@ -43,8 +59,15 @@ final class Connection: @unchecked Sendable {
         return true
     }
 
-    /// The client went away: nobody can read the replies, so stop its jobs.
-    func cancelAll() { lock.withLock { inFlight.values.forEach { $0.cancel() } } }
+    /// The client went away: nobody can read the replies, so stop its jobs, and those it queued.
+    func close() {
+        lock.withLock {
+            closed = true
+            inFlight.values.forEach { $0.cancel() }
+        }
+    }
+
+    var isClosed: Bool { lock.withLock { closed } }
 }
 
 /// What a handler knows about the request it serves.

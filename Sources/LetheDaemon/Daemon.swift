@@ -18,13 +18,14 @@ public actor Daemon {
     var isShuttingDown = false
     private var table: [String: MethodHandler] = [:]
     /// Called on `exit` with the process exit code (0 after `shutdown`, 1 otherwise, as in LSP).
-    private let onExit: @Sendable (Int32) -> Void
+    nonisolated private let onExit: @Sendable (Int32) -> Void
 
     public init(threads: Int, logger: Logger, onExit: @escaping @Sendable (Int32) -> Void) {
         self.threads = threads
         self.logger = logger
         self.onExit = onExit
         BLAS.setThreads(threads)
+        Parallel.defaultThreads = threads
     }
 
     private func handlers() -> [String: MethodHandler] {
@@ -32,16 +33,30 @@ public actor Daemon {
         return table
     }
 
-    var methodNames: [String] { Self.methodTable(self).map(\.name) + ["$/cancelRequest"] }
+    /// Every method the daemon answers: the table's, and the lifecycle messages handled before dispatch.
+    var methodNames: [String] { Self.methodTable(self).map(\.name) + [Exit.name, "$/cancelRequest"] }
 
-    /// Handles one payload (a request, a notification or a batch); returns the reply to send, if any.
-    nonisolated func handle(_ payload: [UInt8], connection: Connection) async -> [UInt8]? {
-        let value: JSONValue
+    /// Parses one frame's JSON; an unreadable payload yields the -32700 reply to send.
+    nonisolated static func decode(_ payload: [UInt8]) -> Result<JSONValue, ParseFailure> {
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(payload))
+            return .success(try JSONDecoder().decode(JSONValue.self, from: Data(payload)))
         } catch {
-            return encode(Response(id: .null, error: RPCError(code: .parseError, message: "invalid JSON: \(Self.describe(error))").object))
+            let reply = Response(id: .null, error: RPCError(code: .parseError, message: "invalid JSON: \(describe(error))").object)
+            return .failure(ParseFailure(reply: (try? Array(JSONCoding.encoder.encode(reply))) ?? []))
         }
+    }
+
+    struct ParseFailure: Error { let reply: [UInt8] }
+
+    /// Methods answered at once instead of after the connection's earlier requests.
+    static let immediateMethods: Set<String> = [ServerStatus.name, Initialize.name, "$/cancelRequest"]
+
+    nonisolated static func isImmediate(_ message: JSONValue) -> Bool {
+        message["method"]?.stringValue.map(immediateMethods.contains) ?? false
+    }
+
+    /// Handles one message (a request, a notification or a batch); returns the reply to send, if any.
+    nonisolated func handle(_ value: JSONValue, connection: Connection) async -> [UInt8]? {
         if case .array(let batch) = value {
             guard !batch.isEmpty else {
                 return encode(Response(id: .null, error: RPCError(code: .invalidRequest, message: "an empty batch").object))
@@ -59,9 +74,19 @@ public actor Daemon {
             return Response(id: e.id ?? .null, error: e.object)
         } catch { return Response(id: .null, error: RPCError(code: .invalidRequest, message: "\(error)").object) }
 
-        if message.method == "$/cancelRequest" {
+        switch message.method {
+        case "$/cancelRequest":
             if let params = try? Params.decode(CancelParams.self, from: message.params) { connection.cancel(params.id) }
             return message.id.map { Response(id: $0, result: .null) }
+        case Exit.name:
+            // Reply first (when asked as a request), then exit once the reply has left.
+            let code: Int32 = await isShuttingDown ? 0 : 1
+            logger.info("exit requested (code \(code))")
+            if let id = message.id, let reply = encode(Response(id: id, result: .null)) { connection.send(reply) }
+            connection.afterFlush { [onExit] in onExit(code) }
+            return nil
+        default:
+            break
         }
         do {
             let result = try await dispatch(message, connection: connection)
@@ -96,5 +121,4 @@ public actor Daemon {
         return "\(error)"
     }
 
-    func requestExit() { onExit(isShuttingDown ? 0 : 1) }
 }

@@ -24,6 +24,7 @@ extension Daemon {
         case let e as ShapeError: return RPCError(code: .shapeMismatch, message: e.description)
         case let e as SplitError: return .invalidParams(e.description)
         case let e as UnlearningError: return .invalidParams(e.description)
+        case let e as TrainingError: return .invalidParams(e.description)
         case is JobCancelled: return RPCError(code: .requestCancelled, message: "the request was cancelled")
         default: return RPCError(code: .internalError, message: "internal error: \(error)")
         }

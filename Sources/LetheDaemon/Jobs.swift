@@ -30,16 +30,46 @@ actor JobTable {
     var all: [RunningJob] { running.values.sorted { $0.id < $1.id } }
 }
 
+/// The compute queue and the cores. The engine's own kernels take each job's thread count (thread-local), but
+/// OpenBLAS has one process-wide setting: a lone job gets its thread count, and while jobs overlap BLAS runs one
+/// thread per call, so concurrent jobs share the cores instead of oversubscribing them.
 enum ComputePool {
     private static let queue = DispatchQueue(label: "lethe.compute", qos: .userInitiated, attributes: .concurrent)
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var running: [Int: Int] = [:]  // job → threads
+    nonisolated(unsafe) private static var nextTicket = 0
 
-    /// Runs blocking work on the compute queue and resumes the caller with its result.
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs blocking work on the compute queue with `threads` threads and resumes the caller with its result.
+    static func run<T: Sendable>(threads: Int, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                continuation.resume(with: Result { try work() })
+                let ticket = admit(threads)
+                Parallel.threads = threads
+                let result = Result { try work() }
+                release(ticket)
+                continuation.resume(with: result)
             }
         }
+    }
+
+    private static func admit(_ threads: Int) -> Int {
+        lock.withLock {
+            nextTicket += 1
+            running[nextTicket] = threads
+            rebalance()
+            return nextTicket
+        }
+    }
+
+    private static func release(_ ticket: Int) {
+        lock.withLock {
+            running[ticket] = nil
+            rebalance()
+        }
+    }
+
+    private static func rebalance() {
+        if running.count == 1, let only = running.values.first { BLAS.setThreads(only) } else if running.count > 1 { BLAS.setThreads(1) }
     }
 }
 
@@ -47,10 +77,17 @@ extension Daemon {
     /// Runs `work` as a job: listed by `server/status`, cancellable with `$/cancelRequest`, reporting
     /// `$/progress` to `token` when the request carried one.
     func job<T: Sendable>(
-        _ method: String, target: String, token: ProgressToken?, context: RequestContext,
+        _ method: String, target: String, token: ProgressToken?, threads: Int? = nil, context: RequestContext,
         _ work: @escaping @Sendable (JobControl) throws -> T
     ) async throws -> T {
         let connection = context.connection
+        if let threads, !(1...256).contains(threads) {
+            throw RPCError.invalidParams("parameter 'threads' must be between 1 and 256, got \(threads)")
+        }
+        let jobThreads = threads ?? self.threads
+        if let token, token.stringValue == nil, token.doubleValue == nil {
+            throw RPCError.invalidParams("parameter 'workDoneToken' must be a string or a number")
+        }
         let control = JobControl(progress: token.map { token in
             { @Sendable progress in
                 connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
@@ -61,7 +98,7 @@ extension Daemon {
         let jobID = await jobs.start(method: method, target: target)
         if let id = context.id { connection.register(control, for: id) }
         let outcome: Result<T, Error>
-        do { outcome = .success(try await ComputePool.run { try work(control) }) } catch { outcome = .failure(error) }
+        do { outcome = .success(try await ComputePool.run(threads: jobThreads) { try work(control) }) } catch { outcome = .failure(error) }
         if let id = context.id { connection.unregister(id) }
         await jobs.finish(jobID)
         do {

@@ -6,15 +6,13 @@ import LetheProtocol
 struct MethodHandler: Sendable {
     let name: String
     let summary: String
-    /// Notifications get no reply; requests to them are still answered.
-    let isNotification: Bool
     let run: @Sendable (JSONValue?, RequestContext) async throws -> JSONValue
 
     static func method<M: LetheMethod>(
-        _ method: M.Type, notification: Bool = false,
+        _ method: M.Type,
         _ body: @escaping @Sendable (M.Params, RequestContext) async throws -> M.Result
     ) -> MethodHandler {
-        MethodHandler(name: M.name, summary: M.summary, isNotification: notification) { params, context in
+        MethodHandler(name: M.name, summary: M.summary) { params, context in
             let decoded = try Params.decodeStrict(M.Params.self, from: params)
             return try JSONValue(encoding: try await body(decoded, context))
         }
@@ -26,12 +24,12 @@ extension Daemon {
         [
             .method(Initialize.self) { p, _ in await d.initialize(p) },
             .method(Shutdown.self) { _, _ in await d.shutdown() },
-            .method(Exit.self, notification: true) { _, _ in await d.exit() },
             .method(ServerStatus.self) { _, _ in await d.status() },
             .method(DatasetLoad.self) { p, c in try await d.loadDataset(p, c) },
             .method(SplitCreate.self) { p, _ in try await d.createSplit(p) },
             .method(ModelCreate.self) { p, _ in try await d.createModel(p) },
             .method(ModelTrain.self) { p, c in try await d.train(p, c) },
+            .method(ModelInfo.self) { p, _ in try await d.info(p) },
             .method(Forget.self) { p, c in try await d.forget(p, c) },
             .method(Evaluate.self) { p, c in try await d.evaluate(p, c) },
             .method(Attack.self) { p, c in try await d.attack(p, c) },

@@ -2,6 +2,7 @@
 // one per connection over its requests, errors caught per connection, nothing printed on the protocol stream.
 import Foundation
 import JSONRPC
+import LetheProtocol
 import Logging
 import NIOCore
 import NIOPosix
@@ -53,14 +54,32 @@ public struct LetheServer: Sendable {
 
     private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let connection = Connection()
+        // Requests on one connection run in the order they arrive, so a piped script (load, split, train, …)
+        // behaves as written; status, cancellation and lifecycle messages are answered at once, even while a job
+        // runs. Clients wanting parallel jobs open more connections.
+        let (ordered, orderedInput) = AsyncStream.makeStream(of: JSONValue.self)
         do {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     // The single writer: replies and notifications leave in the order they were queued.
                     group.addTask {
-                        for await bytes in connection.outbound { try await outbound.write(ByteBuffer(bytes: bytes)) }
+                        for await item in connection.outbound {
+                            switch item {
+                            case .bytes(let bytes): try await outbound.write(ByteBuffer(bytes: bytes))
+                            case .afterFlush(let action):
+                                // The writes above are handed to the channel; give the kernel a moment to deliver
+                                // them before the action (exit) ends the process.
+                                try? await Task.sleep(for: .milliseconds(50))
+                                action()
+                            }
+                        }
                     }
                     try await withThrowingDiscardingTaskGroup { requests in
+                        requests.addTask {
+                            for await message in ordered where !connection.isClosed {
+                                if let reply = await daemon.handle(message, connection: connection) { connection.send(reply) }
+                            }
+                        }
                         var parser = FrameParser(maximumFrameSize: configuration.maximumFrameSize)
                         reading: for try await buffer in inbound {
                             parser.append(buffer.readableBytesView)
@@ -74,19 +93,27 @@ public struct LetheServer: Sendable {
                                 }
                                 if let framing = parser.framing { connection.setFraming(framing) }
                                 guard let payload else { break }
-                                requests.addTask {
-                                    if let reply = await daemon.handle(payload, connection: connection) { connection.send(reply) }
+                                switch Daemon.decode(payload) {
+                                case .failure(let failure): connection.send(failure.reply)
+                                case .success(let message) where Daemon.isImmediate(message):
+                                    requests.addTask {
+                                        if let reply = await daemon.handle(message, connection: connection) { connection.send(reply) }
+                                    }
+                                case .success(let message): orderedInput.yield(message)
                                 }
                             }
                         }
-                        // Nobody is left to read replies to unfinished jobs.
-                        connection.cancelAll()
+                        // End of input. The client may only have closed its sending side (`echo … | socat`) and
+                        // still read replies, so queued requests run to the end; if the client is gone, the first
+                        // failed write ends the connection and `close()` cancels its jobs.
+                        orderedInput.finish()
                     }
                     connection.finish()
                 }
             }
         } catch {
-            connection.cancelAll()
+            connection.close()
+            orderedInput.finish()
             logger.debug("connection closed with error: \(error)")
         }
     }
@@ -105,6 +132,12 @@ enum SocketFile {
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
+        } else if path == SocketPath.default {
+            // The default directory is ours alone: refuse one owned by another user, tighten a loose one.
+            var info = stat()
+            guard stat(directory, &info) == 0 else { throw ServerError("cannot inspect \(directory)") }
+            guard info.st_uid == getuid() else { throw ServerError("\(directory) belongs to another user; refusing to listen there") }
+            if info.st_mode & 0o077 != 0 { chmod(directory, 0o700) }
         }
         if FileManager.default.fileExists(atPath: path) && isLive(path) {
             throw ServerError("another lethed is already listening on \(path)")

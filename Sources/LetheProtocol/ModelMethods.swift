@@ -3,13 +3,54 @@ import JSONRPC
 
 /// A model architecture of the zoo (DESIGN.md §2).
 public struct ArchitectureSpec: Codable, Sendable, Equatable {
-    /// "mlp"
+    /// "mlp", "cnn", "resnet18" or "layers".
     public var kind: String
-    /// Hidden widths for "mlp"; default [512, 256].
+    /// mlp: hidden widths (default [512, 256]); cnn: hidden fully-connected widths (default [128]).
     public var hidden: [Int]?
-    public init(kind: String, hidden: [Int]? = nil) {
+    /// cnn: channels of its two convolutions (default [32, 64]).
+    public var channels: [Int]?
+    /// resnet18: width of the first stage (default 64).
+    public var width: Int?
+    /// resnet18: CIFAR stem, a 3×3 stride-1 first convolution and no max-pool (default false).
+    public var cifarStem: Bool?
+    /// layers: the nn.Sequential-style list.
+    public var layers: [LayerSpec]?
+    public init(kind: String, hidden: [Int]? = nil, channels: [Int]? = nil, width: Int? = nil, cifarStem: Bool? = nil,
+                layers: [LayerSpec]? = nil) {
         self.kind = kind
         self.hidden = hidden
+        self.channels = channels
+        self.width = width
+        self.cifarStem = cifarStem
+        self.layers = layers
+    }
+
+    /// One layer of a "layers" architecture; input sizes are inferred.
+    public struct LayerSpec: Codable, Sendable, Equatable {
+        /// conv2d, linear, relu, leakyrelu, gelu, tanh, sigmoid, maxpool2d, avgpool2d, adaptiveavgpool2d,
+        /// batchnorm1d, batchnorm2d, dropout, flatten
+        public var type: String
+        /// conv2d: out channels; linear: out features.
+        public var out: Int?
+        public var kernel: Int?
+        public var stride: Int?
+        public var padding: Int?
+        public var bias: Bool?
+        /// dropout probability.
+        public var p: Double?
+        /// leakyrelu negative slope.
+        public var slope: Double?
+        public init(type: String, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil, padding: Int? = nil, bias: Bool? = nil,
+                    p: Double? = nil, slope: Double? = nil) {
+            self.type = type
+            self.out = out
+            self.kernel = kernel
+            self.stride = stride
+            self.padding = padding
+            self.bias = bias
+            self.p = p
+            self.slope = slope
+        }
     }
 }
 
@@ -65,9 +106,32 @@ public enum ModelTrain: LetheMethod {
         public var lr: Double?
         public var momentum: Double?
         public var weightDecay: Double?
-        /// "constant" or "cosine".
+        /// "sgd" (default), "adam" or "adamw".
+        public var optimizer: String?
+        /// SGD with Nesterov momentum.
+        public var nesterov: Bool?
+        /// Adam's β1 and β2 (defaults 0.9, 0.999).
+        public var beta1: Double?
+        public var beta2: Double?
+        /// "constant" (default), "step" or "cosine".
         public var schedule: String?
+        /// Step the schedule after every batch instead of every epoch.
+        public var schedulePerStep: Bool?
+        /// Linear warm-up length, in epochs (or steps with schedulePerStep).
+        public var warmup: Int?
+        /// "step" schedule: multiply by gamma every stepSize epochs (defaults 30, 0.1).
+        public var stepSize: Int?
+        public var gamma: Double?
+        /// Cross-entropy class weights (one per class) and label smoothing ε.
+        public var classWeights: [Double]?
+        public var labelSmoothing: Double?
+        /// Clip the global gradient norm.
+        public var clipNorm: Double?
+        /// Parameter-name prefixes kept fixed ("1.", "layer4.").
+        public var frozen: [String]?
         public var seed: UInt64?
+        /// Threads for this job (default: the daemon's).
+        public var threads: Int?
         public var workDoneToken: ProgressToken?
         public init(model: String, dataset: String, split: String? = nil, subset: String? = nil, epochs: Int? = nil,
                     batchSize: Int? = nil, lr: Double? = nil, momentum: Double? = nil, weightDecay: Double? = nil,
@@ -103,6 +167,63 @@ public enum ModelTrain: LetheMethod {
             self.loss = loss
             self.accuracy = accuracy
             self.seconds = seconds
+            self.fingerprint = fingerprint
+        }
+    }
+}
+
+public enum ModelInfo: LetheMethod {
+    public static let name = "model/info"
+    public static let summary = "A model's architecture, parameter count, per-layer output shapes and FLOPs per example."
+
+    public struct Params: Codable, Sendable {
+        public var model: String
+        public init(model: String) { self.model = model }
+    }
+
+    public struct Layer: Codable, Sendable {
+        /// PyTorch module name ("3", "layer2.0", "fc"; empty for an unnamed Flatten).
+        public let name: String
+        public let type: String
+        /// Per example.
+        public let outputShape: [Int]
+        public let parameters: Int
+        /// Forward FLOPs per example (2 × multiply-adds).
+        public let flops: Int
+        public init(name: String, type: String, outputShape: [Int], parameters: Int, flops: Int) {
+            self.name = name
+            self.type = type
+            self.outputShape = outputShape
+            self.parameters = parameters
+            self.flops = flops
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public let name: String
+        public let architecture: ArchitectureSpec
+        public let dataset: String
+        public let inputShape: [Int]
+        public let classCount: Int
+        public let parameterCount: Int
+        /// Non-trained state (BatchNorm running statistics).
+        public let bufferCount: Int
+        public let flopsPerExample: Int
+        public let layers: [Layer]
+        public let trained: Bool
+        public let fingerprint: String
+        public init(name: String, architecture: ArchitectureSpec, dataset: String, inputShape: [Int], classCount: Int,
+                    parameterCount: Int, bufferCount: Int, flopsPerExample: Int, layers: [Layer], trained: Bool, fingerprint: String) {
+            self.name = name
+            self.architecture = architecture
+            self.dataset = dataset
+            self.inputShape = inputShape
+            self.classCount = classCount
+            self.parameterCount = parameterCount
+            self.bufferCount = bufferCount
+            self.flopsPerExample = flopsPerExample
+            self.layers = layers
+            self.trained = trained
             self.fingerprint = fingerprint
         }
     }

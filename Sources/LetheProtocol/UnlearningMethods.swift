@@ -17,6 +17,8 @@ public enum Forget: LetheMethod {
         public var hyperparameters: [String: Double]?
         /// Default 0.
         public var seed: UInt64?
+        /// Threads for this job (default: the daemon's).
+        public var threads: Int?
         public var workDoneToken: ProgressToken?
         public init(model: String, split: String, method: String, output: String? = nil,
                     hyperparameters: [String: Double]? = nil, seed: UInt64? = nil, workDoneToken: ProgressToken? = nil) {
@@ -68,11 +70,11 @@ public enum Evaluate: LetheMethod {
     public struct Params: Codable, Sendable {
         public var model: String
         public var split: String
-        public var workDoneToken: ProgressToken?
-        public init(model: String, split: String, workDoneToken: ProgressToken? = nil) {
+        /// Threads for this job (default: the daemon's).
+        public var threads: Int?
+        public init(model: String, split: String) {
             self.model = model
             self.split = split
-            self.workDoneToken = workDoneToken
         }
     }
 
@@ -108,17 +110,17 @@ public enum Attack: LetheMethod {
     public struct Params: Codable, Sendable {
         public var model: String
         public var split: String
-        /// "simple"
-        public var kind: String
+        /// "simple" (default).
+        public var kind: String?
         /// Seeds the forget subsampling and the folds; default 0.
         public var seed: UInt64?
-        public var workDoneToken: ProgressToken?
-        public init(model: String, split: String, kind: String = "simple", seed: UInt64? = nil, workDoneToken: ProgressToken? = nil) {
+        /// Threads for this job (default: the daemon's).
+        public var threads: Int?
+        public init(model: String, split: String, kind: String? = nil, seed: UInt64? = nil) {
             self.model = model
             self.split = split
             self.kind = kind
             self.seed = seed
-            self.workDoneToken = workDoneToken
         }
     }
 

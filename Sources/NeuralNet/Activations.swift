@@ -1,31 +1,73 @@
-// Parameter-free layers: ReLU and Flatten.
+// Element-wise activations (ReLU, LeakyReLU, GELU, Tanh, Sigmoid) and Flatten. No parameters.
 import Tensor
 
-public final class ReLU: Layer {
-    private let output = Tensor(shape: [0])  // [B, …] same shape as the input
-    private let dInput = Tensor(shape: [0])  // [B, …]
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
-    public init() {}
+public final class Activation: Layer {
+    public enum Kind: Sendable, Equatable {
+        case relu
+        case leakyReLU(slope: Float)
+        /// The exact GELU, x·Φ(x), as PyTorch's default.
+        case gelu
+        case tanh
+        case sigmoid
+    }
+
+    public let kind: Kind
+    private var input: Tensor?
+    private let output = Tensor(shape: [0])  // same shape as the input
+    private let dInput = Tensor(shape: [0])
+
+    public init(_ kind: Kind) { self.kind = kind }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        input = x
         output.resize(x.shape)
-        Kernels.relu(x.data, output.data, x.count)
+        let n = x.count, src = x.data, y = output.data
+        switch kind {
+        case .relu: Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in Kernels.relu(src + r.lowerBound, y + r.lowerBound, r.count) }
+        case .leakyReLU(let a): for i in 0..<n { y[i] = src[i] > 0 ? src[i] : a * src[i] }
+        case .gelu: for i in 0..<n { y[i] = 0.5 * src[i] * (1 + erff(src[i] * 0.70710678)) }
+        case .tanh: for i in 0..<n { y[i] = tanhf(src[i]) }
+        case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + expf(-src[i])) }
+        }
         return output
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard needsInputGradient else { return nil }
+        guard needsInputGradient, let x = input else { return nil }
         dInput.resize(dy.shape)
-        // y > 0 exactly where x > 0, so the saved output serves as the mask.
-        Kernels.reluBackward(output.data, dy.data, dInput.data, dy.count)
+        let n = dy.count, d = dy.data, dx = dInput.data, y = output.data, src = x.data
+        switch kind {
+        case .relu:
+            // y > 0 exactly where x > 0, so the saved output serves as the mask.
+            Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in Kernels.reluBackward(y + r.lowerBound, d + r.lowerBound, dx + r.lowerBound, r.count) }
+        case .leakyReLU(let a): for i in 0..<n { dx[i] = src[i] > 0 ? d[i] : a * d[i] }
+        case .gelu:
+            for i in 0..<n {
+                let v = src[i]
+                let cdf = 0.5 * (1 + erff(v * 0.70710678))
+                let pdf = expf(-0.5 * v * v) * 0.39894228
+                dx[i] = d[i] * (cdf + v * pdf)
+            }
+        case .tanh: for i in 0..<n { dx[i] = d[i] * (1 - y[i] * y[i]) }
+        case .sigmoid: for i in 0..<n { dx[i] = d[i] * y[i] * (1 - y[i]) }
+        }
         return dInput
     }
 }
 
-/// Flatten keeps the bytes where they are: row-major [B, C, H, W] already is [B, C·H·W]. It reshapes a copy of
-/// the shape only, so the layers around it see the shapes PyTorch would.
+/// ReLU, the most common activation, by its own name.
+public func ReLU() -> Activation { Activation(.relu) }
+
+/// Flatten keeps the bytes where they are: row-major [B, C, H, W] already is [B, C·H·W]. It copies so the layers
+/// around it see the shapes PyTorch would.
 public final class Flatten: Layer {
     private var inputShape: [Int] = []
     private let output = Tensor(shape: [0])  // [B, C·H·W]

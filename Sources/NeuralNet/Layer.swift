@@ -22,6 +22,12 @@ public protocol Layer: AnyObject {
     /// Computes the output and saves what backward needs. `x` stays valid until the next forward.
     func forward(_ x: Tensor, training: Bool) -> Tensor
 
+    /// Multiply-adds per example for this input shape (FLOPs ≈ 2×), for `model/info`.
+    func multiplyAdds(for inputShape: [Int]) -> Int
+
+    /// Seeds the layer's own random draws (Dropout); the network derives one seed per layer from the job's seed.
+    func seed(_ seed: UInt64)
+
     /// Takes ∂L/∂output, **accumulates** ∂L/∂parameters and returns ∂L/∂input
     /// (nil when `needsInputGradient` is false, e.g. for the first layer).
     func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor?
@@ -32,6 +38,8 @@ extension Layer {
     public var bufferShapes: [(name: String, shape: [Int])] { [] }
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {}
     public func initialize(using rng: inout SeededGenerator) {}
+    public func multiplyAdds(for inputShape: [Int]) -> Int { 0 }
+    public func seed(_ seed: UInt64) {}
     public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
     public var bufferCount: Int { bufferShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 }

@@ -29,6 +29,8 @@ public final class Linear: Layer {
         return [outFeatures]
     }
 
+    public func multiplyAdds(for inputShape: [Int]) -> Int { inFeatures * outFeatures }
+
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         weight = parameters
         bias = parameters + outFeatures * inFeatures

@@ -89,6 +89,7 @@ public final class Model: @unchecked Sendable {
                 hash = hash &* 0x100_0000_01b3
             }
         }
-        return String(hash, radix: 16)
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

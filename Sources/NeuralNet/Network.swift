@@ -7,7 +7,8 @@ public final class Network {
     public let layers: [Layer]
     public let gradients: UnsafeMutablePointer<Float>  // [model.parameterCount], same layout as the parameters
 
-    public init(model: Model) {
+    /// `seed` feeds the layers' own random draws (Dropout), one derived seed per layer.
+    public init(model: Model, seed: UInt64 = 0) {
         self.model = model
         // The architecture was validated when the model was made.
         let named = try! model.architecture.makeLayers(inputShape: model.inputShape, classCount: model.classCount)
@@ -20,6 +21,8 @@ public final class Network {
             offset += layer.parameterCount
             bufferOffset += layer.bufferCount
         }
+        var rng = SeededGenerator(seed: seed)
+        for layer in layers { layer.seed(rng.next()) }
     }
 
     deinit { gradients.deallocate() }

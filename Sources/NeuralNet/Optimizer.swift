@@ -1,18 +1,34 @@
-// SGD with momentum and weight decay, PyTorch semantics, as one flat loop over the parameter buffer:
-//   g ← g + wd·θ;  v ← μ·v + g (v = g on the first step);  θ ← θ − lr·v
+// Optimizers as single flat loops over the model's parameter buffer, with PyTorch's update rules.
+//   SGD:   g ← g + wd·θ;  v ← μ·v + g (v = g on the first step);  step = nesterov ? g + μ·v : v;  θ ← θ − lr·step
+//   Adam:  g ← g + wd·θ;  m ← β1·m + (1−β1)·g;  s ← β2·s + (1−β2)·g²;  θ ← θ − lr·m̂/(√ŝ + ε)
+//   AdamW: θ ← θ·(1 − lr·wd), then Adam without the L2 term.
+// A frozen mask (0 = frozen) leaves those parameters exactly as they are, weight decay included.
 
-public final class SGD {
+import Tensor
+
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, frozen: UnsafePointer<Float>?)
+}
+
+extension Optimizer {
+    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
+        step(parameters: parameters, gradients: gradients, frozen: nil)
+    }
+}
+
+public final class SGD: Optimizer {
     public var learningRate: Float
-    public let momentum: Float
-    public let weightDecay: Float
+    public let momentum: Float, weightDecay: Float, nesterov: Bool
     private let count: Int
     private let velocity: UnsafeMutablePointer<Float>
     private var started = false
 
-    public init(parameterCount: Int, learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+    public init(parameterCount: Int, learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
+        self.nesterov = nesterov
         self.count = parameterCount
         velocity = .allocate(capacity: max(1, parameterCount))
         velocity.initialize(repeating: 0, count: max(1, parameterCount))
@@ -20,40 +36,93 @@ public final class SGD {
 
     deinit { velocity.deallocate() }
 
-    public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
-        let lr = learningRate, mu = momentum, wd = weightDecay
-        if mu == 0 {
-            for i in 0..<count { parameters[i] -= lr * (gradients[i] + wd * parameters[i]) }
-            return
+    public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, frozen: UnsafePointer<Float>?) {
+        let lr = learningRate, mu = momentum, wd = weightDecay, first = !started, nesterov = self.nesterov, v = velocity
+        started = true
+        Parallel.forEachChunk(count, minimumChunk: 1 << 16) { r in
+            for i in r {
+                if let frozen, frozen[i] == 0 { continue }
+                let grad = g[i] + wd * p[i]
+                if mu == 0 {
+                    p[i] -= lr * grad
+                    continue
+                }
+                let vi = first ? grad : mu * v[i] + grad
+                v[i] = vi
+                p[i] -= lr * (nesterov ? grad + mu * vi : vi)
+            }
         }
-        if !started {
-            for i in 0..<count { velocity[i] = gradients[i] + wd * parameters[i] }
-            started = true
-        } else {
-            for i in 0..<count { velocity[i] = mu * velocity[i] + gradients[i] + wd * parameters[i] }
-        }
-        for i in 0..<count { parameters[i] -= lr * velocity[i] }
     }
 }
 
-/// Learning-rate schedules, evaluated per epoch as PyTorch's schedulers stepped once per epoch.
-public enum Schedule: String, Codable, Sendable, CaseIterable {
-    case constant
-    /// CosineAnnealingLR(T_max = epochs): lr·(1 + cos(π·e/E))/2 for epoch e = 0…E−1.
-    case cosine
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    /// AdamW: decoupled weight decay instead of the L2 term.
+    public let decoupled: Bool
+    private let count: Int
+    private let m: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+    private var t = 0
 
-    public func learningRate(base: Float, epoch: Int, epochs: Int) -> Float {
-        switch self {
-        case .constant: return base
-        case .cosine: return base * Float((1 + _cosine(Double.pi * Double(epoch) / Double(max(epochs, 1)))) / 2)
+    public init(parameterCount: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupled: Bool = false) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+        count = parameterCount
+        m = .allocate(capacity: max(1, parameterCount))
+        s = .allocate(capacity: max(1, parameterCount))
+        m.initialize(repeating: 0, count: max(1, parameterCount))
+        s.initialize(repeating: 0, count: max(1, parameterCount))
+    }
+
+    deinit {
+        m.deallocate()
+        s.deallocate()
+    }
+
+    public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, frozen: UnsafePointer<Float>?) {
+        t += 1
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = self.decoupled
+        let c1 = 1 - powf(b1, Float(t)), c2 = 1 - powf(b2, Float(t))
+        let m = self.m, s = self.s
+        Parallel.forEachChunk(count, minimumChunk: 1 << 16) { r in
+            for i in r {
+                if let frozen, frozen[i] == 0 { continue }
+                var grad = g[i]
+                if decoupled { p[i] *= 1 - lr * wd } else { grad += wd * p[i] }
+                m[i] = b1 * m[i] + (1 - b1) * grad
+                s[i] = b2 * s[i] + (1 - b2) * grad * grad
+                p[i] -= lr * (m[i] / c1) / ((s[i] / c2).squareRoot() + eps)
+            }
         }
+    }
+}
+
+public enum GradientTools {
+    /// Scales gradients so their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_);
+    /// returns the norm before clipping.
+    @discardableResult
+    public static func clipNorm(_ g: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Float {
+        var sum = 0.0
+        for i in 0..<count { sum += Double(g[i]) * Double(g[i]) }
+        let norm = Float(sum.squareRoot())
+        let scale = maxNorm / (norm + 1e-6)
+        if scale < 1 { for i in 0..<count { g[i] *= scale } }
+        return norm
+    }
+
+    /// g ← g ⊙ mask (SalUn's saliency mask multiplies the gradients before the optimizer step).
+    public static func applyMask(_ g: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { g[i] *= mask[i] }
     }
 }
 
 #if canImport(Glibc)
 import Glibc
-private func _cosine(_ x: Double) -> Double { Glibc.cos(x) }
 #else
 import Darwin
-private func _cosine(_ x: Double) -> Double { Darwin.cos(x) }
 #endif

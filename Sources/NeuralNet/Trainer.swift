@@ -9,15 +9,26 @@ import Darwin
 
 /// How a model is trained. Stored with a model so `retrain` can repeat the original recipe.
 public struct TrainingRecipe: Codable, Sendable, Equatable {
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case sgd, adam, adamw }
+
     public var epochs: Int
     public var batchSize: Int
     public var learningRate: Float
     public var momentum: Float
     public var weightDecay: Float
-    public var schedule: Schedule
+    public var optimizer: OptimizerKind = .sgd
+    public var nesterov: Bool = false
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var schedule: LearningRateSchedule
+    public var loss: CrossEntropyOptions = .plain
+    /// Clip the global gradient norm to this value before each step.
+    public var clipNorm: Float?
+    /// Parameter-name prefixes ("1.", "layer4.", "fc.weight") that stay fixed: partial fine-tuning.
+    public var frozen: [String] = []
 
     public init(epochs: Int, batchSize: Int = 128, learningRate: Float, momentum: Float = 0.9,
-                weightDecay: Float = 5e-4, schedule: Schedule = .constant) {
+                weightDecay: Float = 5e-4, schedule: LearningRateSchedule = .constant) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -28,6 +39,42 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
 
     /// The recipe `model/train` uses unless told otherwise: the PyTorch anchor's SGD settings.
     public static let standard = TrainingRecipe(epochs: 5, learningRate: 0.05)
+
+    func makeOptimizer(parameterCount n: Int) -> Optimizer {
+        switch optimizer {
+        case .sgd: return SGD(parameterCount: n, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay, nesterov: nesterov)
+        case .adam: return Adam(parameterCount: n, learningRate: learningRate, beta1: beta1, beta2: beta2, weightDecay: weightDecay)
+        case .adamw: return Adam(parameterCount: n, learningRate: learningRate, beta1: beta1, beta2: beta2, weightDecay: weightDecay, decoupled: true)
+        }
+    }
+
+    /// 1 for trained parameters, 0 for frozen ones; nil when nothing is frozen. Every prefix must match a parameter.
+    func frozenMask(for model: Model) throws -> [Float]? {
+        guard !frozen.isEmpty else { return nil }
+        var mask = [Float](repeating: 1, count: model.parameterCount)
+        for prefix in frozen {
+            let matching = model.entries.filter { !$0.isBuffer && $0.name.hasPrefix(prefix) }
+            guard !matching.isEmpty else {
+                throw TrainingError("frozen prefix '\(prefix)' matches no parameter; names look like \(model.entries.prefix(3).map(\.name).joined(separator: ", "))")
+            }
+            for e in matching { for i in e.offset..<(e.offset + e.count) { mask[i] = 0 } }
+        }
+        return mask
+    }
+
+    func validate(classCount: Int) throws {
+        guard epochs >= 1, batchSize >= 1, learningRate.isFinite, learningRate > 0 else {
+            throw TrainingError("a training recipe needs epochs ≥ 1, batchSize ≥ 1 and a positive learning rate")
+        }
+        if let w = loss.classWeights, w.count != classCount || w.contains(where: { !($0 >= 0) }) {
+            throw TrainingError("classWeights must be \(classCount) non-negative numbers, got \(w.count)")
+        }
+        guard loss.labelSmoothing >= 0, loss.labelSmoothing < 1 else {
+            throw TrainingError("labelSmoothing must be in [0, 1), got \(loss.labelSmoothing)")
+        }
+        if let c = clipNorm, !(c > 0) { throw TrainingError("clipNorm must be positive, got \(c)") }
+        guard schedule.warmup >= 0, schedule.stepSize >= 1 else { throw TrainingError("schedule needs warmup ≥ 0 and stepSize ≥ 1") }
+    }
 }
 
 public struct TrainingSummary: Sendable {
@@ -38,17 +85,24 @@ public struct TrainingSummary: Sendable {
 }
 
 public enum Trainer {
-    /// Trains `network` in place on `indices` of `source` with cross-entropy and SGD.
+    /// Trains `network` in place on `indices` of `source`. `gradientMask` (one value per parameter) multiplies
+    /// the gradients before each step, as SalUn's saliency mask does.
     public static func train(
         _ network: Network, on source: ExampleSource, indices: [Int], recipe: TrainingRecipe,
-        rng: inout SeededGenerator, control: JobControl, stage: String = "train"
+        rng: inout SeededGenerator, control: JobControl, stage: String = "train", gradientMask: [Float]? = nil
     ) throws -> TrainingSummary {
-        precondition(!indices.isEmpty, "training on an empty set")
-        let start = monotonicSeconds()
+        guard !indices.isEmpty else { throw TrainingError("nothing to train on: the training set is empty") }
         let model = network.model
-        let optimizer = SGD(parameterCount: model.parameterCount, learningRate: recipe.learningRate,
-                            momentum: recipe.momentum, weightDecay: recipe.weightDecay)
-        let batchSize = max(1, recipe.batchSize)
+        try recipe.validate(classCount: model.classCount)
+        let frozen = try recipe.frozenMask(for: model)
+        if let gradientMask, gradientMask.count != model.parameterCount {
+            throw TrainingError("gradient mask has \(gradientMask.count) values for \(model.parameterCount) parameters")
+        }
+        let start = monotonicSeconds()
+        let optimizer = recipe.makeOptimizer(parameterCount: model.parameterCount)
+        let batchSize = recipe.batchSize
+        let stepsPerEpoch = (indices.count + batchSize - 1) / batchSize
+        let schedule = recipe.schedule
         let x = Tensor(shape: [batchSize] + model.inputShape, zeroed: false)
         let dLogits = Tensor(shape: [batchSize, model.classCount], zeroed: false)
         var labels = [Int32](repeating: 0, count: batchSize)
@@ -57,13 +111,19 @@ public enum Trainer {
 
         for epoch in 0..<recipe.epochs {
             let epochStart = monotonicSeconds()
-            optimizer.learningRate = recipe.schedule.learningRate(base: recipe.learningRate, epoch: epoch, epochs: recipe.epochs)
+            if !schedule.perStep {
+                optimizer.learningRate = schedule.learningRate(base: recipe.learningRate, at: epoch, of: recipe.epochs)
+            }
             rng.shuffle(&order)
             var lossSum = 0.0
             var correct = 0
-            var from = 0
+            var from = 0, step = 0
             while from < order.count {
                 try control.checkCancellation()
+                if schedule.perStep {
+                    optimizer.learningRate = schedule.learningRate(base: recipe.learningRate, at: epoch * stepsPerEpoch + step,
+                                                                   of: recipe.epochs * stepsPerEpoch)
+                }
                 let to = min(from + batchSize, order.count)
                 let n = to - from
                 x.resize([n] + model.inputShape)
@@ -71,13 +131,18 @@ public enum Trainer {
                 let logits = network.forward(x, training: true)
                 correct += countCorrect(logits, labels)
                 let loss = labels.withUnsafeBufferPointer {
-                    CrossEntropy.forward(logits: logits, labels: $0.baseAddress!, dLogits: dLogits)
+                    CrossEntropy.forward(logits: logits, labels: $0.baseAddress!, options: recipe.loss, dLogits: dLogits)
                 }
                 lossSum += Double(loss) * Double(n)
                 network.zeroGradients()
                 network.backward(dLogits)
-                optimizer.step(parameters: model.parameters, gradients: network.gradients)
+                if let gradientMask { GradientTools.applyMask(network.gradients, gradientMask, count: model.parameterCount) }
+                if let maxNorm = recipe.clipNorm { GradientTools.clipNorm(network.gradients, count: model.parameterCount, maxNorm: maxNorm) }
+                frozen.withUnsafeBufferPointerIfPresent { frozenMask in
+                    optimizer.step(parameters: model.parameters, gradients: network.gradients, frozen: frozenMask)
+                }
                 from = to
+                step += 1
             }
             summary.epochs = epoch + 1
             summary.finalLoss = lossSum / Double(order.count)
@@ -105,4 +170,19 @@ public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls body with the array's base address, or nil when there is no array.
+    func withUnsafeBufferPointerIfPresent<R>(_ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        switch self {
+        case .some(let array): return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
+        case .none: return try body(nil)
+        }
+    }
 }

@@ -12,7 +12,7 @@ public struct Finetune: UnlearningMethod {
     public let summary = "SGD on the retain set only (catastrophic forgetting of the forget set)."
     public let defaults: [String: Double] = ["epochs": 5, "lr": 0.01, "momentum": 0.9, "weightDecay": 5e-4, "batchSize": 128]
 
-    public func unlearn(_ context: UnlearningContext) throws -> Model {
+    public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         guard h.int("epochs") >= 1, h.int("batchSize") >= 1, h.value("lr") > 0 else {
             throw UnlearningError("finetune needs epochs ≥ 1, batchSize ≥ 1 and lr > 0")
@@ -23,6 +23,7 @@ public struct Finetune: UnlearningMethod {
         var rng = SeededGenerator(seed: context.seed)
         _ = try Trainer.train(Network(model: model), on: context.data, indices: context.split.retain, recipe: recipe,
                               rng: &rng, control: context.control, stage: "finetune")
-        return model
+        // A later retrain of this model should repeat the original's recipe, not the fine-tuning one.
+        return UnlearningOutcome(model: model, hyperparameters: h, recipe: context.originalRecipe)
     }
 }

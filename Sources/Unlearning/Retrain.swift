@@ -11,7 +11,7 @@ public struct Retrain: UnlearningMethod {
     /// Negative values mean "as the original model was trained".
     public let defaults: [String: Double] = ["epochs": -1, "lr": -1, "momentum": -1, "weightDecay": -1, "batchSize": -1]
 
-    public func unlearn(_ context: UnlearningContext) throws -> Model {
+    public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         var recipe = context.originalRecipe ?? .standard
         if h.value("epochs") >= 0 { recipe.epochs = h.int("epochs") }
@@ -19,12 +19,17 @@ public struct Retrain: UnlearningMethod {
         if h.value("momentum") >= 0 { recipe.momentum = h.float("momentum") }
         if h.value("weightDecay") >= 0 { recipe.weightDecay = h.float("weightDecay") }
         if h.value("batchSize") >= 0 { recipe.batchSize = h.int("batchSize") }
+        guard recipe.epochs >= 1, recipe.batchSize >= 1, recipe.learningRate > 0 else {
+            throw UnlearningError("retrain needs epochs ≥ 1, batchSize ≥ 1 and lr > 0")
+        }
         let original = context.original
         var rng = SeededGenerator(seed: context.seed)
         let model = try Model(architecture: original.architecture, inputShape: original.inputShape,
                               classCount: original.classCount, seed: rng.next())
         _ = try Trainer.train(Network(model: model), on: context.data, indices: context.split.retain, recipe: recipe,
                               rng: &rng, control: context.control, stage: "retrain")
-        return model
+        let used: [String: Double] = ["epochs": Double(recipe.epochs), "lr": Double(recipe.learningRate), "momentum": Double(recipe.momentum),
+                                      "weightDecay": Double(recipe.weightDecay), "batchSize": Double(recipe.batchSize)]
+        return UnlearningOutcome(model: model, hyperparameters: used, recipe: recipe)
     }
 }

@@ -33,7 +33,15 @@ public protocol UnlearningMethod: Sendable {
     var summary: String { get }
     /// Every hyperparameter the method reads, with its default (DESIGN.md §6, tuned for the zoo on Fashion-MNIST).
     var defaults: [String: Double] { get }
-    func unlearn(_ context: UnlearningContext) throws -> Model
+    func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome
+}
+
+/// What a method produced: the new model, the hyperparameters it actually used, and the recipe a later `retrain`
+/// of this model should repeat.
+public struct UnlearningOutcome {
+    public let model: Model
+    public let hyperparameters: [String: Double]
+    public let recipe: TrainingRecipe?
 }
 
 /// Numeric hyperparameters by name, checked against a method's defaults so a typo is an error, not a silent default.
@@ -45,6 +53,9 @@ public struct Hyperparameters: Sendable {
         let known = method.defaults
         if let unknown = values.keys.sorted().first(where: { known[$0] == nil }) {
             throw UnlearningError("method '\(method.name)' has no hyperparameter '\(unknown)'; it takes: \(known.keys.sorted().joined(separator: ", "))")
+        }
+        if let (key, value) = values.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite || abs($0.value) > 1e9 }) {
+            throw UnlearningError("hyperparameter '\(key)' must be a finite number of reasonable size, got \(value)")
         }
         return known.merging(values) { _, given in given }
     }
@@ -58,6 +69,7 @@ public struct UnlearningError: Error, CustomStringConvertible, Sendable {
 extension Dictionary where Key == String, Value == Double {
     /// Reads a resolved hyperparameter; methods only ask for keys in their own defaults.
     func value(_ key: String) -> Double { self[key]! }
-    func int(_ key: String) -> Int { Int(self[key]!) }
+    /// Integer hyperparameters; values were checked finite and |x| ≤ 1e9 by `resolved`, so this cannot trap.
+    func int(_ key: String) -> Int { Int(self[key]!.rounded()) }
     func float(_ key: String) -> Float { Float(self[key]!) }
 }

@@ -209,7 +209,7 @@ struct AttackCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option var model: String
     @Option var split: String
-    @Option(help: "Attack kind.") var kind: String = "simple"
+    @Option(help: "Attack kind.") var kind: String?
     @Option var seed: UInt64?
 
     func run() throws {

@@ -33,9 +33,11 @@ struct Lethed: AsyncParsableCommand {
         }
         let logger = Logger(label: "lethed")
         let path = socket
+        // _exit, not exit: atexit handlers would wait on the event-loop threads. Nothing is buffered (logs go to
+        // unbuffered stderr, saved files are fsynced), so nothing is lost.
         let stop: @Sendable (Int32) -> Void = { code in
             unlink(path)
-            Foundation.exit(code)
+            _exit(code)
         }
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
@@ -47,6 +49,8 @@ struct Lethed: AsyncParsableCommand {
             source.resume()
             Lethed.signalSources.append(source)
         }
+        // Everything the daemon creates (the socket first of all) is private to this user from the start.
+        umask(0o077)
         let daemon = Daemon(threads: max(1, threads), logger: logger, onExit: stop)
         let server = LetheServer(configuration: ServerConfiguration(socketPath: path, maximumFrameSize: maxFrameBytes),
                                  daemon: daemon, logger: logger)

@@ -163,3 +163,41 @@ final class ProtocolTests: XCTestCase {
         try assertStillServing(try Self.daemon.connect())
     }
 }
+
+final class OrderingTests: XCTestCase {
+    /// A script piped in one go runs in order: each request sees the effects of the ones before it, and exit,
+    /// sent as a request, is answered before the daemon exits.
+    func testPipedRequestsRunInOrderAndExitReplies() throws {
+        let d = try DaemonProcess()
+        let dir = try writeSyntheticIDX(train: 60, test: 20)
+        let c = try d.connect()
+        let script = [
+            #"{"jsonrpc":"2.0","id":1,"method":"dataset/load","params":{"name":"d","path":"\#(dir)","classes":3}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"split/create","params":{"name":"s","dataset":"d","forget":{"count":6}}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"model/create","params":{"name":"m","architecture":{"kind":"mlp","hidden":[8]},"dataset":"d"}}"#,
+            #"{"jsonrpc":"2.0","id":4,"method":"model/train","params":{"model":"m","dataset":"d","epochs":1}}"#,
+            #"{"jsonrpc":"2.0","id":5,"method":"attack","params":{"model":"m","split":"s"}}"#,
+            #"{"jsonrpc":"2.0","id":6,"method":"shutdown"}"#,
+            #"{"jsonrpc":"2.0","id":7,"method":"exit"}"#,
+        ].joined(separator: "\n") + "\n"
+        c.sendRaw(Array(script.utf8))
+        shutdown(c.fd, Int32(SHUT_WR))  // as `echo … | socat` does: the replies must still come
+        var replies: [JSONValue] = []
+        while let r = try c.readReply() { replies.append(r) }
+        XCTAssertEqual(replies.map { $0["id"] }, [1, 2, 3, 4, 5, 6, 7])
+        for r in replies { XCTAssertNil(r["error"], "\(r)") }
+        XCTAssertEqual(replies[4].result?["kind"], "simple", "attack's kind defaults to simple")
+        d.process.waitUntilExit()
+        XCTAssertEqual(d.process.terminationStatus, 0)
+    }
+
+    func testNumbersAreCheckedForTheFieldsType() throws {
+        let d = try DaemonProcess()
+        let c = try d.connect()
+        XCTAssertEqual(try c.call("model/train", ["model": "m", "dataset": "d", "epochs": 2.5]).errorMessage,
+                       "parameter 'epochs': must be an integer, got 2.5")
+        XCTAssertEqual(try c.call("split/create", ["dataset": "d", "forget": ["count": 3], "seed": -1]).errorCode, -32602)
+        let r = try c.call("model/train", ["model": "m", "dataset": "d", "workDoneToken": ["not": "a token"]])
+        XCTAssertEqual(r.errorCode, 1, "checks run in order: the unknown model first")
+    }
+}

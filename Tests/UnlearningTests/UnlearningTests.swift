@@ -37,21 +37,29 @@ final class UnlearningTests: XCTestCase {
         let method = try XCTUnwrap(UnlearningRegistry.method(named: "finetune"))
         let result = try method.unlearn(context(original, data, split, recipe, ["epochs": 1]))
         XCTAssertEqual(original.fingerprint, before)
-        XCTAssertNotEqual(result.fingerprint, before)
-        XCTAssertEqual(try method.unlearn(context(original, data, split, recipe, ["epochs": 1])).fingerprint, result.fingerprint, "seeded")
+        XCTAssertNotEqual(result.model.fingerprint, before)
+        XCTAssertEqual(try method.unlearn(context(original, data, split, recipe, ["epochs": 1])).model.fingerprint, result.model.fingerprint, "seeded")
+        XCTAssertEqual(result.hyperparameters["epochs"], 1)
+        XCTAssertEqual(result.hyperparameters["lr"], 0.01, "defaults are reported too")
+        XCTAssertEqual(result.recipe, recipe, "a later retrain repeats the original recipe")
     }
 
     /// retrain repeats the original recipe from a fresh initialisation on retain only: the same as training a fresh
     /// model on the retain indices with that recipe and the method's seed stream.
     func testRetrainEqualsTrainingFromScratchOnRetain() throws {
         let (original, data, split, recipe) = try setUpOriginal()
-        let retrained = try Retrain().unlearn(context(original, data, split, recipe))
+        let outcome = try Retrain().unlearn(context(original, data, split, recipe))
+        let retrained = outcome.model
+        XCTAssertEqual(outcome.hyperparameters["epochs"], 3, "the recipe's values, not placeholders")
+        XCTAssertEqual(outcome.recipe, recipe)
         var rng = SeededGenerator(seed: 3)
         let fresh = try Model(architecture: original.architecture, inputShape: [6], classCount: 3, seed: rng.next())
         _ = try Trainer.train(Network(model: fresh), on: data, indices: split.retain, recipe: recipe, rng: &rng, control: JobControl())
         XCTAssertEqual(retrained.fingerprint, fresh.fingerprint)
         // With an explicit epochs override the recipe changes, and so do the weights.
-        XCTAssertNotEqual(try Retrain().unlearn(context(original, data, split, recipe, ["epochs": 1])).fingerprint, fresh.fingerprint)
+        let shorter = try Retrain().unlearn(context(original, data, split, recipe, ["epochs": 1]))
+        XCTAssertNotEqual(shorter.model.fingerprint, fresh.fingerprint)
+        XCTAssertEqual(shorter.recipe?.epochs, 1)
     }
 
     func testUnknownHyperparameterIsAnErrorListingTheKnownOnes() throws {
@@ -61,6 +69,7 @@ final class UnlearningTests: XCTestCase {
             XCTAssertTrue(text.contains("no hyperparameter 'epoch'") && text.contains("epochs"), text)
         }
         XCTAssertThrowsError(try Finetune().unlearn(context(original, data, split, recipe, ["lr": 0])))
+        XCTAssertThrowsError(try Finetune().unlearn(context(original, data, split, recipe, ["epochs": 1e20])), "no integer overflow trap")
     }
 
     func testRegistryNamesTheMethods() {

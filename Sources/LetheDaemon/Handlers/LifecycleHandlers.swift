@@ -20,12 +20,6 @@ extension Daemon {
         return NullResult()
     }
 
-    func exit() -> NullResult {
-        logger.info("exit requested")
-        requestExit()
-        return NullResult()
-    }
-
     func status() async -> ServerStatus.Result {
         let names = await workspace.names
         let now = monotonicSeconds()

@@ -19,20 +19,18 @@ extension Daemon {
         let output = p.output ?? "\(p.model)-\(p.method)"
         try Validate.name(output, field: "output")
         let hyperparameters = Hyperparameters(p.hyperparameters ?? [:])
-        let resolved = try hyperparameters.resolved(for: method)
+        _ = try hyperparameters.resolved(for: method)  // unknown names fail before any work starts
         let seed = p.seed ?? 0
         return try await writingModel(output, mustBeNew: true) {
             let start = monotonicSeconds()
-            let model = try await job(Forget.name, target: output, token: p.workDoneToken, context: context) { control in
+            let outcome = try await job(Forget.name, target: output, token: p.workDoneToken, threads: p.threads, context: context) { control in
                 try method.unlearn(UnlearningContext(
                     original: source.model, originalRecipe: source.recipe, data: dataset.train, split: splitEntry.split,
                     hyperparameters: hyperparameters, seed: seed, control: control))
             }
-            let result = Forget.Result(model: output, source: p.model, method: p.method, hyperparameters: resolved,
-                                       seconds: monotonicSeconds() - start, fingerprint: model.fingerprint)
-            // A retrained model's recipe is the original's; other methods leave the source's recipe as the one
-            // a later retrain should repeat.
-            return (ModelEntry(model: model, dataset: source.dataset, recipe: source.recipe), result)
+            let result = Forget.Result(model: output, source: p.model, method: p.method, hyperparameters: outcome.hyperparameters,
+                                       seconds: monotonicSeconds() - start, fingerprint: outcome.model.fingerprint)
+            return (ModelEntry(model: outcome.model, dataset: source.dataset, recipe: outcome.recipe), result)
         }
     }
 
@@ -42,7 +40,7 @@ extension Daemon {
         let dataset = try await workspace.dataset(splitEntry.dataset)
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
         let start = monotonicSeconds()
-        let report = try await job(Evaluate.name, target: p.model, token: p.workDoneToken, context: context) { control in
+        let report = try await job(Evaluate.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
             try Evaluator.report(model: entry.model, dataset: dataset, split: splitEntry.split, control: control)
         }
         func wire(_ m: SetMetrics) -> SetMetricsResult { .init(count: m.count, accuracy: m.accuracy, loss: m.meanLoss) }
@@ -52,8 +50,9 @@ extension Daemon {
     }
 
     func attack(_ p: Attack.Params, _ context: RequestContext) async throws -> Attack.Result {
-        guard Attack.kinds.contains(p.kind) else {
-            throw RPCError.invalidParams("parameter 'kind': unknown attack '\(p.kind)'; known: \(Attack.kinds.joined(separator: ", "))")
+        let kind = p.kind ?? "simple"
+        guard Attack.kinds.contains(kind) else {
+            throw RPCError.invalidParams("parameter 'kind': unknown attack '\(kind)'; known: \(Attack.kinds.joined(separator: ", "))")
         }
         let entry = try await workspace.model(p.model)
         let splitEntry = try await workspace.split(p.split)
@@ -61,13 +60,13 @@ extension Daemon {
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
         let seed = p.seed ?? 0
         let start = monotonicSeconds()
-        let result = try await job(Attack.name, target: p.model, token: p.workDoneToken, context: context) { control in
+        let result = try await job(Attack.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
             let network = Network(model: entry.model)
             let forget = try Inference.predict(network, on: dataset.train, indices: splitEntry.split.forget, control: control)
             let test = try Inference.predict(network, on: dataset.test, indices: splitEntry.split.test, control: control)
             return SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, seed: seed)
         }
-        return .init(model: p.model, split: p.split, kind: p.kind, score: result.accuracy, folds: result.foldAccuracies,
+        return .init(model: p.model, split: p.split, kind: kind, score: result.accuracy, folds: result.foldAccuracies,
                      members: result.members, nonMembers: result.nonMembers, seconds: monotonicSeconds() - start)
     }
 }

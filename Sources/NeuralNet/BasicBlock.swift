@@ -1,0 +1,79 @@
+// torchvision's ResNet BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), where the shortcut is
+// the identity, or downsample = conv1×1(stride) + BatchNorm when the shape changes.
+import Tensor
+
+public final class BasicBlock: Composite, Layer {
+    public let inPlanes: Int, planes: Int, stride: Int
+    private let conv1: Conv2d, bn1: BatchNorm, relu1 = Activation(.relu)
+    private let conv2: Conv2d, bn2: BatchNorm, relu2 = Activation(.relu)
+    private let downsample: (conv: Conv2d, bn: BatchNorm)?
+    private let sum = Tensor(shape: [0])  // [B, planes, Ho, Wo]: main path + shortcut, before the last ReLU
+    private let dInput = Tensor(shape: [0])  // [B, inPlanes, H, W]
+
+    public init(inPlanes: Int, planes: Int, stride: Int) {
+        self.inPlanes = inPlanes
+        self.planes = planes
+        self.stride = stride
+        conv1 = Conv2d(inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1, bias: false,
+                       initialization: .kaimingNormalFanOut)
+        bn1 = BatchNorm(features: planes, spatialDims: 2)
+        conv2 = Conv2d(inChannels: planes, outChannels: planes, kernel: 3, stride: 1, padding: 1, bias: false,
+                       initialization: .kaimingNormalFanOut)
+        bn2 = BatchNorm(features: planes, spatialDims: 2)
+        if stride != 1 || inPlanes != planes {
+            downsample = (Conv2d(inChannels: inPlanes, outChannels: planes, kernel: 1, stride: stride, bias: false,
+                                 initialization: .kaimingNormalFanOut), BatchNorm(features: planes, spatialDims: 2))
+        } else {
+            downsample = nil
+        }
+        var children: [(name: String, layer: Layer)] = [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
+        if let downsample { children += [("downsample.0", downsample.conv), ("downsample.1", downsample.bn)] }
+        super.init(children: children)
+    }
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        let out = try conv1.outputShape(for: s)
+        _ = try conv2.outputShape(for: out)
+        return out
+    }
+
+    public func multiplyAdds(for s: [Int]) -> Int {
+        guard let out = try? conv1.outputShape(for: s) else { return 0 }
+        return conv1.multiplyAdds(for: s) + conv2.multiplyAdds(for: out) + (downsample?.conv.multiplyAdds(for: s) ?? 0)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        var h = conv1.forward(x, training: training)
+        h = bn1.forward(h, training: training)
+        h = relu1.forward(h, training: training)
+        h = conv2.forward(h, training: training)
+        h = bn2.forward(h, training: training)
+        var shortcut = x
+        if let downsample { shortcut = downsample.bn.forward(downsample.conv.forward(x, training: training), training: training) }
+        sum.resize(h.shape)
+        let n = h.count, a = h.data, b = shortcut.data, s = sum.data
+        Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in for i in r { s[i] = a[i] + b[i] } }
+        return relu2.forward(sum, training: training)
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        let dSum = relu2.backward(dy, needsInputGradient: true)!
+        // Main path.
+        var g = bn2.backward(dSum, needsInputGradient: true)!
+        g = conv2.backward(g, needsInputGradient: true)!
+        g = relu1.backward(g, needsInputGradient: true)!
+        g = bn1.backward(g, needsInputGradient: true)!
+        let dMain = conv1.backward(g, needsInputGradient: needsInputGradient)
+        // Shortcut.
+        var dShortcut: Tensor? = dSum
+        if let downsample {
+            let d = downsample.bn.backward(dSum, needsInputGradient: true)!
+            dShortcut = downsample.conv.backward(d, needsInputGradient: needsInputGradient)
+        }
+        guard needsInputGradient, let dMain, let dShortcut else { return nil }
+        dInput.resize(dMain.shape)
+        let n = dMain.count, a = dMain.data, b = dShortcut.data, o = dInput.data
+        Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in for i in r { o[i] = a[i] + b[i] } }
+        return dInput
+    }
+}

@@ -1,0 +1,137 @@
+// BatchNorm over the channel axis of [B, C] (BatchNorm1d) or [B, C, H, W] (BatchNorm2d), PyTorch semantics:
+// training normalises with the batch's biased variance and updates the running statistics with momentum 0.1 and
+// the unbiased variance; evaluation uses the running statistics. weight/bias are trained; running_mean,
+// running_var and num_batches_tracked are buffers.
+import Tensor
+
+public final class BatchNorm: Layer {
+    public let features: Int
+    public let spatialDims: Int  // 0 for BatchNorm1d on [B, C], 2 for BatchNorm2d
+    public let epsilon: Float = 1e-5
+    public let momentum: Float = 0.1
+    private var gamma: UnsafeMutablePointer<Float>!, beta: UnsafeMutablePointer<Float>!  // [C]
+    private var dGamma: UnsafeMutablePointer<Float>!, dBeta: UnsafeMutablePointer<Float>!  // [C]
+    private var runningMean: UnsafeMutablePointer<Float>!, runningVar: UnsafeMutablePointer<Float>!  // [C]
+    private var batchesTracked: UnsafeMutablePointer<Float>!  // [] (int64 in PyTorch)
+    private var normalized = Tensor(shape: [0])  // x̂, same shape as the input
+    private var invStd = [Float]()  // [C] 1/√(var + ε) used in the forward pass
+    private var wasTraining = false
+    private let output = Tensor(shape: [0])
+    private let dInput = Tensor(shape: [0])
+
+    public init(features: Int, spatialDims: Int) {
+        self.features = features
+        self.spatialDims = spatialDims
+    }
+
+    public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [features]), ("bias", [features])] }
+    public var bufferShapes: [(name: String, shape: [Int])] {
+        [("running_mean", [features]), ("running_var", [features]), ("num_batches_tracked", [])]
+    }
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        let name = spatialDims == 0 ? "BatchNorm1d(\(features))" : "BatchNorm2d(\(features))"
+        guard s.count == 1 + spatialDims, s[0] == features else {
+            throw ShapeError(layer: name, expected: spatialDims == 0 ? "[\(features)]" : "[\(features), H, W]", got: s)
+        }
+        return s
+    }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
+        gamma = parameters
+        beta = parameters + features
+        dGamma = gradients
+        dBeta = gradients + features
+        runningMean = buffers
+        runningVar = buffers + features
+        batchesTracked = buffers + 2 * features
+    }
+
+    public func initialize(using rng: inout SeededGenerator) {
+        gamma.update(repeating: 1, count: features)
+        beta.update(repeating: 0, count: features)
+        runningMean.update(repeating: 0, count: features)
+        runningVar.update(repeating: 1, count: features)
+        batchesTracked[0] = 0
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let batch = x.rows, c = features
+        let spatial = x.rowSize / c
+        let n = batch * spatial
+        output.resize(x.shape)
+        normalized.resize(x.shape)
+        if invStd.count != c { invStd = [Float](repeating: 0, count: c) }
+        wasTraining = training
+        let xin = x.data, y = output.data, xhat = normalized.data
+        let gamma = self.gamma!, beta = self.beta!, runningMean = self.runningMean!, runningVar = self.runningVar!
+        let eps = epsilon, m = momentum
+        invStd.withUnsafeMutableBufferPointer { inv in
+            let inv = inv.baseAddress!
+            Parallel.forEach(c) { ch in
+                var mean: Float, variance: Float
+                if training {
+                    // Two passes in Double for a stable variance.
+                    var s = 0.0
+                    for b in 0..<batch { let p = xin + (b * c + ch) * spatial; for i in 0..<spatial { s += Double(p[i]) } }
+                    let mu = s / Double(n)
+                    var q = 0.0
+                    for b in 0..<batch { let p = xin + (b * c + ch) * spatial; for i in 0..<spatial { let d = Double(p[i]) - mu; q += d * d } }
+                    mean = Float(mu)
+                    variance = Float(q / Double(n))
+                    runningMean[ch] = (1 - m) * runningMean[ch] + m * mean
+                    runningVar[ch] = (1 - m) * runningVar[ch] + m * Float(q / Double(max(n - 1, 1)))
+                } else {
+                    mean = runningMean[ch]
+                    variance = runningVar[ch]
+                }
+                let istd = 1 / (variance + eps).squareRoot()
+                inv[ch] = istd
+                let g = gamma[ch], bt = beta[ch]
+                for b in 0..<batch {
+                    let o = (b * c + ch) * spatial
+                    for i in 0..<spatial {
+                        let h = (xin[o + i] - mean) * istd
+                        xhat[o + i] = h
+                        y[o + i] = g * h + bt
+                    }
+                }
+            }
+        }
+        if training { batchesTracked[0] += 1 }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        let batch = dy.rows, c = features
+        let spatial = dy.rowSize / c
+        let n = Float(batch * spatial)
+        dInput.resize(dy.shape)
+        let d = dy.data, xhat = normalized.data, dx = dInput.data
+        let gamma = self.gamma!, dGamma = self.dGamma!, dBeta = self.dBeta!, training = wasTraining
+        invStd.withUnsafeBufferPointer { inv in
+            Parallel.forEach(c) { ch in
+                var sumDy: Float = 0, sumDyXhat: Float = 0
+                for b in 0..<batch {
+                    let o = (b * c + ch) * spatial
+                    for i in 0..<spatial { sumDy += d[o + i]; sumDyXhat += d[o + i] * xhat[o + i] }
+                }
+                dGamma[ch] += sumDyXhat
+                dBeta[ch] += sumDy
+                guard needsInputGradient else { return }
+                let k = gamma[ch] * inv[ch]
+                for b in 0..<batch {
+                    let o = (b * c + ch) * spatial
+                    if training {
+                        // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂))
+                        let meanDy = sumDy / n, meanDyXhat = sumDyXhat / n
+                        for i in 0..<spatial { dx[o + i] = k * (d[o + i] - meanDy - xhat[o + i] * meanDyXhat) }
+                    } else {
+                        for i in 0..<spatial { dx[o + i] = k * d[o + i] }
+                    }
+                }
+            }
+        }
+        return needsInputGradient ? dInput : nil
+    }
+}

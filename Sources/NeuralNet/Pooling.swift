@@ -1,0 +1,183 @@
+// MaxPool2d, AvgPool2d (count_include_pad, as PyTorch's default) and AdaptiveAvgPool2d to 1×1. No parameters.
+import Tensor
+
+public final class MaxPool2d: Layer {
+    public let kernel: Int, stride: Int, padding: Int
+    private var inputShape: [Int] = []
+    private var argmax: [Int32] = []  // [B, C, Ho, Wo]: index of the winner within its input plane
+    private let output = Tensor(shape: [0])  // [B, C, Ho, Wo]
+    private let dInput = Tensor(shape: [0])  // [B, C, H, W]
+
+    public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+    }
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        let name = "MaxPool2d(kernel \(kernel), stride \(stride), padding \(padding))"
+        guard s.count == 3 else { throw ShapeError(layer: name, expected: "[C, H, W]", got: s) }
+        guard padding * 2 <= kernel else { throw ShapeError(layer: name, expected: "padding at most half the kernel", got: s) }
+        let ho = (s[1] + 2 * padding - kernel) / stride + 1, wo = (s[2] + 2 * padding - kernel) / stride + 1
+        guard ho >= 1, wo >= 1 else { throw ShapeError(layer: name, expected: "at least \(kernel)×\(kernel) pixels", got: s) }
+        return [s[0], ho, wo]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        inputShape = x.shape
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let ho = (h + 2 * padding - kernel) / stride + 1, wo = (w + 2 * padding - kernel) / stride + 1
+        output.resize([b, c, ho, wo])
+        if argmax.count < b * c * ho * wo { argmax = [Int32](repeating: 0, count: b * c * ho * wo) }
+        let xin = x.data, y = output.data, kernel = self.kernel, stride = self.stride, padding = self.padding
+        argmax.withUnsafeMutableBufferPointer { idx in
+            let idx = idx.baseAddress!
+            Parallel.forEach(b * c) { plane in
+                let src = xin + plane * h * w
+                for oh in 0..<ho {
+                    for ow in 0..<wo {
+                        var best = -Float.infinity, bestIndex = -1
+                        for ki in 0..<kernel {
+                            let ih = oh * stride - padding + ki
+                            if ih < 0 || ih >= h { continue }
+                            for kj in 0..<kernel {
+                                let iw = ow * stride - padding + kj
+                                if iw < 0 || iw >= w { continue }
+                                let v = src[ih * w + iw]
+                                // NaN propagates, as in PyTorch.
+                                if v > best || v.isNaN || bestIndex < 0 { best = v; bestIndex = ih * w + iw; if v.isNaN { break } }
+                            }
+                        }
+                        let o = (plane * ho + oh) * wo + ow
+                        y[o] = best
+                        idx[o] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        dInput.resize(inputShape)
+        dInput.zero()
+        let (h, w) = (inputShape[2], inputShape[3])
+        let per = dy.shape[2] * dy.shape[3]
+        let planes = dy.shape[0] * dy.shape[1]
+        let dx = dInput.data, d = dy.data
+        argmax.withUnsafeBufferPointer { idx in
+            let idx = idx.baseAddress!
+            Parallel.forEach(planes) { plane in
+                let dst = dx + plane * h * w
+                for i in (plane * per)..<((plane + 1) * per) { dst[Int(idx[i])] += d[i] }
+            }
+        }
+        return dInput
+    }
+}
+
+public final class AvgPool2d: Layer {
+    public let kernel: Int, stride: Int, padding: Int
+    private var inputShape: [Int] = []
+    private let output = Tensor(shape: [0])  // [B, C, Ho, Wo]
+    private let dInput = Tensor(shape: [0])  // [B, C, H, W]
+
+    public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+    }
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        let name = "AvgPool2d(kernel \(kernel), stride \(stride), padding \(padding))"
+        guard s.count == 3 else { throw ShapeError(layer: name, expected: "[C, H, W]", got: s) }
+        let ho = (s[1] + 2 * padding - kernel) / stride + 1, wo = (s[2] + 2 * padding - kernel) / stride + 1
+        guard ho >= 1, wo >= 1 else { throw ShapeError(layer: name, expected: "at least \(kernel)×\(kernel) pixels", got: s) }
+        return [s[0], ho, wo]
+    }
+
+    /// Calls body(outputIndex, inputIndex) for every window element inside the image.
+    @inline(__always)
+    private func windows(_ h: Int, _ w: Int, _ ho: Int, _ wo: Int, _ body: (Int, Int) -> Void) {
+        for oh in 0..<ho {
+            for ow in 0..<wo {
+                for ki in 0..<kernel {
+                    let ih = oh * stride - padding + ki
+                    if ih < 0 || ih >= h { continue }
+                    for kj in 0..<kernel {
+                        let iw = ow * stride - padding + kj
+                        if iw >= 0 && iw < w { body(oh * wo + ow, ih * w + iw) }
+                    }
+                }
+            }
+        }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        inputShape = x.shape
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let ho = (h + 2 * padding - kernel) / stride + 1, wo = (w + 2 * padding - kernel) / stride + 1
+        output.resize([b, c, ho, wo])
+        output.zero()
+        let scale = 1 / Float(kernel * kernel)
+        let xin = x.data, y = output.data
+        Parallel.forEach(b * c) { plane in
+            let src = xin + plane * h * w, dst = y + plane * ho * wo
+            self.windows(h, w, ho, wo) { o, i in dst[o] += src[i] * scale }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        dInput.resize(inputShape)
+        dInput.zero()
+        let (h, w, ho, wo) = (inputShape[2], inputShape[3], dy.shape[2], dy.shape[3])
+        let scale = 1 / Float(kernel * kernel)
+        let dx = dInput.data, d = dy.data
+        Parallel.forEach(dy.shape[0] * dy.shape[1]) { plane in
+            let src = d + plane * ho * wo, dst = dx + plane * h * w
+            self.windows(h, w, ho, wo) { o, i in dst[i] += src[o] * scale }
+        }
+        return dInput
+    }
+}
+
+/// AdaptiveAvgPool2d(1): the mean of each channel's plane. [B, C, H, W] → [B, C, 1, 1]
+public final class GlobalAvgPool: Layer {
+    private var inputShape: [Int] = []
+    private let output = Tensor(shape: [0])  // [B, C, 1, 1]
+    private let dInput = Tensor(shape: [0])  // [B, C, H, W]
+
+    public init() {}
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        guard s.count == 3 else { throw ShapeError(layer: "AdaptiveAvgPool2d(1)", expected: "[C, H, W]", got: s) }
+        return [s[0], 1, 1]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        inputShape = x.shape
+        let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
+        output.resize([x.shape[0], x.shape[1], 1, 1])
+        for p in 0..<planes {
+            var s: Float = 0
+            let src = x.data + p * hw
+            for i in 0..<hw { s += src[i] }
+            output[p] = s / Float(hw)
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        dInput.resize(inputShape)
+        let hw = inputShape[2] * inputShape[3]
+        for p in 0..<dy.count {
+            let g = dy[p] / Float(hw)
+            (dInput.data + p * hw).update(repeating: g, count: hw)
+        }
+        return dInput
+    }
+}

@@ -1,0 +1,114 @@
+import NeuralNet
+import Tensor
+import XCTest
+
+final class ConvolutionalLayerTests: XCTestCase {
+    func testConv2dGradients() throws {
+        try checkLayer(Conv2d(inChannels: 2, outChannels: 3, kernel: 3, padding: 1), inputShape: [2, 2, 5, 5])
+    }
+
+    func testConv2dStrideWithoutBiasGradients() throws {
+        try checkLayer(Conv2d(inChannels: 3, outChannels: 2, kernel: 3, stride: 2, padding: 1, bias: false), inputShape: [2, 3, 7, 6])
+    }
+
+    func testConv2dOneByOneAndNoPaddingGradients() throws {
+        try checkLayer(Conv2d(inChannels: 3, outChannels: 4, kernel: 1, stride: 2), inputShape: [2, 3, 5, 5])
+        try checkLayer(Conv2d(inChannels: 1, outChannels: 2, kernel: 2), inputShape: [3, 1, 4, 3])
+    }
+
+    /// A direct (loop) convolution as the known value.
+    func testConv2dMatchesDirectConvolution() {
+        let conv = Conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1)
+        var rng = SeededGenerator(seed: 3)
+        let p = (0..<(3 * 2 * 9 + 3)).map { _ in rng.uniform(-1, 1) }
+        let g = [Float](repeating: 0, count: p.count)
+        var params = p, grads = g
+        let x = Tensor(shape: [2, 2, 5, 4], values: (0..<80).map { _ in rng.uniform(-1, 1) })
+        params.withUnsafeMutableBufferPointer { pp in grads.withUnsafeMutableBufferPointer { gg in
+            conv.bind(parameters: pp.baseAddress!, gradients: gg.baseAddress!, buffers: gg.baseAddress!)
+            let y = conv.forward(x, training: false)
+            XCTAssertEqual(y.shape, [2, 3, 3, 2])
+            for b in 0..<2 { for o in 0..<3 { for oh in 0..<3 { for ow in 0..<2 {
+                var s = p[3 * 18 + o]
+                for c in 0..<2 { for ki in 0..<3 { for kj in 0..<3 {
+                    let ih = oh * 2 - 1 + ki, iw = ow * 2 - 1 + kj
+                    if ih >= 0 && ih < 5 && iw >= 0 && iw < 4 { s += p[((o * 2 + c) * 3 + ki) * 3 + kj] * x[((b * 2 + c) * 5 + ih) * 4 + iw] }
+                } } }
+                XCTAssertEqual(y[((b * 3 + o) * 3 + oh) * 2 + ow], s, accuracy: 1e-5)
+            } } } }
+        } }
+    }
+
+    func testPoolingGradients() throws {
+        // Max is piecewise linear: a small step keeps every window's winner, so the quotient is exact.
+        try checkLayer(MaxPool2d(kernel: 2), inputShape: [2, 3, 4, 4], eps: 1e-4)
+        try checkLayer(MaxPool2d(kernel: 3, stride: 2, padding: 1), inputShape: [1, 2, 5, 5], eps: 1e-4)
+        try checkLayer(AvgPool2d(kernel: 2), inputShape: [2, 2, 4, 5])
+        try checkLayer(AvgPool2d(kernel: 3, stride: 2, padding: 1), inputShape: [1, 2, 5, 5])
+        try checkLayer(GlobalAvgPool(), inputShape: [2, 3, 3, 2])
+    }
+
+    func testMaxPoolKnownValues() {
+        let pool = MaxPool2d(kernel: 2)
+        let x = Tensor(shape: [1, 1, 2, 4], values: [1, 5, 2, 0, 3, 4, 8, 7])
+        XCTAssertEqual(pool.forward(x, training: false).array, [5, 8])
+    }
+
+    func testBatchNormGradientsInTrainingAndEvaluation() throws {
+        try checkLayer(BatchNorm(features: 3, spatialDims: 2), inputShape: [4, 3, 2, 2])
+        try checkLayer(BatchNorm(features: 5, spatialDims: 0), inputShape: [6, 5])
+    }
+
+    /// PyTorch's semantics: batch statistics normalise; running stats move by momentum 0.1 with the unbiased variance.
+    func testBatchNormStatistics() {
+        let bn = BatchNorm(features: 1, spatialDims: 0)
+        var params: [Float] = [2, 1], grads: [Float] = [0, 0], buffers: [Float] = [0, 0, 0]
+        params.withUnsafeMutableBufferPointer { p in grads.withUnsafeMutableBufferPointer { g in buffers.withUnsafeMutableBufferPointer { b in
+            bn.bind(parameters: p.baseAddress!, gradients: g.baseAddress!, buffers: b.baseAddress!)
+            var rng = SeededGenerator(seed: 0)
+            bn.initialize(using: &rng)
+            p[0] = 2; p[1] = 1  // γ, β
+            let y = bn.forward(Tensor(shape: [4, 1], values: [1, 2, 3, 4]), training: true)
+            // mean 2.5, biased var 1.25
+            let s = Float(1.25 + 1e-5).squareRoot()
+            assertAllClose(y.array, [Float(1), 2, 3, 4].map { 2 * ($0 - 2.5) / s + 1 }, accuracy: 1e-5)
+            XCTAssertEqual(b[0], 0.25, accuracy: 1e-6)  // 0.9·0 + 0.1·2.5
+            XCTAssertEqual(b[1], Float(0.9 + 0.1 * 5.0 / 3.0), accuracy: 1e-6)  // unbiased var 5/3
+            XCTAssertEqual(b[2], 1)
+            let e = bn.forward(Tensor(shape: [1, 1], values: [1]), training: false)
+            XCTAssertEqual(e[0], 2 * (1 - b[0]) / (b[1] + 1e-5).squareRoot() + 1, accuracy: 1e-5)
+        } } }
+    }
+
+    func testActivationGradients() throws {
+        for kind in [Activation.Kind.relu, .leakyReLU(slope: 0.1), .gelu, .tanh, .sigmoid] {
+            try checkLayer(Activation(kind), inputShape: [3, 5])
+        }
+        let gelu = Activation(.gelu).forward(Tensor(shape: [1, 3], values: [-1, 0, 2]), training: false).array
+        assertAllClose(gelu, [-0.15865526, 0, 1.9544997], accuracy: 1e-5)  // x·Φ(x)
+    }
+
+    func testDropoutMasksScalesAndIsIdentityInEvaluation() {
+        let d = Dropout(p: 0.25)
+        d.seed(1)
+        let x = Tensor(shape: [1, 40_000], values: [Float](repeating: 1, count: 40_000))
+        let y = d.forward(x, training: true).array
+        let zeros = y.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(zeros) / 40_000, 0.25, accuracy: 0.01)
+        XCTAssertTrue(y.allSatisfy { $0 == 0 || abs($0 - 4.0 / 3.0) < 1e-6 })
+        let dy = Tensor(shape: [1, 40_000], values: [Float](repeating: 1, count: 40_000))
+        XCTAssertEqual(d.backward(dy, needsInputGradient: true)!.array, y, "the gradient uses the same mask")
+        XCTAssertEqual(d.forward(x, training: false).array, x.array)
+    }
+
+    func testBasicBlockGradients() throws {
+        // The inner ReLU sees BatchNorm outputs near 0; a small step keeps them on their side of the kink.
+        try checkLayer(BasicBlock(inPlanes: 2, planes: 2, stride: 1), inputShape: [2, 2, 4, 4], eps: 1e-3)
+        try checkLayer(BasicBlock(inPlanes: 2, planes: 3, stride: 2), inputShape: [2, 2, 5, 5], eps: 1e-3)
+    }
+}
+
+func assertAllClose(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}
