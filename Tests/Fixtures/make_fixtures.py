@@ -9,6 +9,9 @@ what a user's export produces:
   inputs.npy             float32 [5, 1, 4, 4] inputs; expected_logits.npy: what numpy computes for them
   model_f16/bf16/f64.safetensors  the same architecture with dyadic weights (exact in every dtype);
                          dyadic_logits.npy: their logits on inputs.npy
+  bn_model.safetensors   a `layers` model Conv2d(1,2,3,p=1), BatchNorm2d(2), ReLU, Flatten, Linear(32,3) with running
+                         statistics and an int64 0-d num_batches_tracked, as PyTorch saves it; bn_logits.npy: eval-mode
+                         logits on inputs.npy
   x_train.npy y_train.npy x_test.npy y_test.npy groups_train.npy forget_idx.npy   an NHW uint8 image set
   data.npz               np.savez_compressed of an NHWC uint8 set (deflate members)
   data_stored.npz        np.savez of the same (stored members)
@@ -78,6 +81,23 @@ def main():
     bf16 = {k: ((v.view(np.uint32) >> 16).astype("<u2").tobytes(), "BF16", v.shape) for k, v in dyadic.items()}
     save_safetensors(out("model_bf16.safetensors"), bf16, {"format": "pt"})
     np.save(out("dyadic_logits.npy"), mlp_logits(dyadic, inputs).astype(np.float32))
+
+    # Conv2d + BatchNorm (eval mode: running statistics, eps 1e-5) + ReLU + Flatten + Linear, as nn.Sequential.
+    bn = {"0.weight": rng.standard_normal((2, 1, 3, 3)).astype(np.float32), "0.bias": rng.standard_normal(2).astype(np.float32),
+          "1.weight": (1 + 0.1 * rng.standard_normal(2)).astype(np.float32), "1.bias": (0.1 * rng.standard_normal(2)).astype(np.float32),
+          "1.running_mean": (0.2 * rng.standard_normal(2)).astype(np.float32), "1.running_var": (0.5 + rng.random(2)).astype(np.float32),
+          "1.num_batches_tracked": np.array(1234, dtype=np.int64),
+          "4.weight": (0.3 * rng.standard_normal((3, 32))).astype(np.float32), "4.bias": (0.1 * rng.standard_normal(3)).astype(np.float32)}
+    save_safetensors(out("bn_model.safetensors"), bn, {"format": "pt"})
+    x = np.pad(inputs.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    conv = np.zeros((5, 2, 4, 4))
+    for o in range(2):
+        for i in range(4):
+            for j in range(4):
+                conv[:, o, i, j] = (x[:, 0, i:i + 3, j:j + 3] * bn["0.weight"][o, 0]).sum(axis=(1, 2)) + bn["0.bias"][o]
+    c = lambda k: bn[k].astype(np.float64)[None, :, None, None]
+    h = np.maximum((conv - c("1.running_mean")) / np.sqrt(c("1.running_var") + 1e-5) * c("1.weight") + c("1.bias"), 0)
+    np.save(out("bn_logits.npy"), (h.reshape(5, -1) @ bn["4.weight"].astype(np.float64).T + bn["4.bias"]).astype(np.float32))
 
     # NPY directory: 30 training and 12 test images, N×H×W uint8, labels 0..2, 6 groups of 5, a forget index file.
     np.save(out("x_train.npy"), pixels(30, 4, 4, 1)[..., 0])

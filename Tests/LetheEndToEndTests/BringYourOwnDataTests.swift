@@ -77,6 +77,15 @@ final class BringYourOwnDataTests: XCTestCase {
         XCTAssertEqual(file.shape, [5, 3])
         for i in 0..<15 { XCTAssertEqual(file.values[i], expected[i], accuracy: 1e-5) }
 
+        // A PyTorch export with BatchNorm buffers (running statistics, int64 num_batches_tracked), in eval mode.
+        let layers: JSONValue = [["type": "conv2d", "out": 2, "kernel": 3, "padding": 1], ["type": "batchnorm2d"], ["type": "relu"],
+                                 ["type": "flatten"], ["type": "linear", "out": 3]]
+        _ = try ok(c.call("model/load", ["name": "bn", "path": .string("\(byod)/bn_model.safetensors"),
+                                         "architecture": ["kind": "layers", "layers": layers], "inputShape": [1, 4, 4], "classes": 3]))
+        let bnExpected = try readNPY("\(byod)/bn_logits.npy").values
+        let bnGot = values(try ok(c.call("model/predict", ["model": "bn", "inputs": rows]))["values"])
+        for i in 0..<15 { XCTAssertEqual(bnGot[i], bnExpected[i], accuracy: 1e-5, "batchnorm logit \(i)") }
+
         // Every dtype PyTorch may export converts on load.
         for dtype in ["f16", "bf16", "f64"] {
             _ = try ok(c.call("model/load", ["name": .string(dtype), "path": .string("\(byod)/model_\(dtype).safetensors"),

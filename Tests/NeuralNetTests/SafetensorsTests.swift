@@ -88,6 +88,34 @@ final class SafetensorsTests: XCTestCase {
         }
     }
 
+    /// nn.Sequential(Conv2d(1, 2, 3, padding=1), BatchNorm2d(2), ReLU(), Flatten(), Linear(32, 3)).
+    static let bnArchitecture = Architecture(kind: "layers", layers: [
+        LayerSpec(type: "conv2d", out: 2, kernel: 3, padding: 1), LayerSpec(type: "batchnorm2d"), LayerSpec(type: "relu"),
+        LayerSpec(type: "flatten"), LayerSpec(type: "linear", out: 3)])
+
+    func testBatchNormBuffersLoadFromPyTorchAndSaveAsPyTorchKeepsThem() throws {
+        let file = try SafetensorsFile.read("\(fixtures)/bn_model.safetensors")
+        let model = try Model.load(file, architecture: Self.bnArchitecture, inputShape: [1, 4, 4], classCount: 3)
+        let tracked = try XCTUnwrap(model.entry(named: "1.num_batches_tracked"))
+        XCTAssertTrue(tracked.isBuffer)
+        XCTAssertEqual(model.pointer(to: tracked).pointee, 1234)
+        XCTAssertEqual(model.bufferCount, 5, "running_mean [2], running_var [2], num_batches_tracked []")
+        let expected = try readFloat32NPY("\(fixtures)/bn_logits.npy").values
+        let got = logits(model, try readFloat32NPY("\(fixtures)/inputs.npy"))
+        for i in 0..<15 { XCTAssertEqual(got[i], expected[i], accuracy: 1e-5, "eval-mode logit \(i)") }
+
+        let path = NSTemporaryDirectory() + "lethe-bn-\(UUID().uuidString).safetensors"
+        try model.save(to: path)
+        let saved = try SafetensorsFile.read(path)
+        XCTAssertEqual(saved.tensors["1.num_batches_tracked"]?.dtype, "I64")
+        XCTAssertEqual(saved.tensors["1.num_batches_tracked"]?.shape, [], "0-d, as load_state_dict wants it")
+        XCTAssertEqual(saved.tensors["1.running_var"]?.dtype, "F32")
+        XCTAssertEqual(Set(saved.tensors.keys), Set(file.tensors.keys))
+        let again = try Model.load(saved, architecture: nil, inputShape: nil, classCount: nil)
+        XCTAssertEqual(again.fingerprint, model.fingerprint)
+        XCTAssertEqual(again.architecture, Self.bnArchitecture)
+    }
+
     func testCorruptFilesAndInt64Buffers() throws {
         let dir = NSTemporaryDirectory() + "lethe-st-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
