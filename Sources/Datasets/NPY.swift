@@ -118,8 +118,13 @@ public enum NPY {
             shape.append(d)
         }
         let start = headerStart + headerLength
-        let (expected, overflow) = shape.reduce(1, *).multipliedReportingOverflow(by: dtype.size)
-        guard !overflow else { throw bad("shape \(shape) is too large") }
+        // Overflow-checked: the dimensions come from the file, and release builds do not trap on overflow.
+        var expected = dtype.size
+        for d in shape {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw bad("shape \(shape) is too large") }
+            expected = product
+        }
         let available = data.count - start
         guard available == expected else {
             throw bad(available < expected

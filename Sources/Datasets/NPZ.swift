@@ -51,9 +51,14 @@ public enum NPZ {
         if (count == 0xFFFF || cdOffset == 0xFFFF_FFFF), eocd >= 20, d[eocd - 20] == 0x50, d[eocd - 19] == 0x4B,
            d[eocd - 18] == 6, d[eocd - 17] == 7 {
             let z = u64(d, eocd - 12)
-            guard z + 56 <= d.count else { throw bad("truncated zip64 end-of-central-directory record") }
+            guard z >= 0, z <= d.count - 56 else { throw bad("truncated zip64 end-of-central-directory record") }
             count = u64(d, z + 32)
             cdOffset = u64(d, z + 48)
+        }
+        // Every value read from the file is checked before it indexes anything: release builds run without
+        // bounds checks (-Ounchecked), and zip64 fields can hold any 64-bit value.
+        guard count >= 0, count <= d.count / 46, cdOffset >= 0, cdOffset <= d.count else {
+            throw bad("corrupt zip end-of-central-directory record")
         }
         var members: [Member] = []
         var p = cdOffset
@@ -76,6 +81,9 @@ public enum NPZ {
                 }
                 e += 4 + length
             }
+            guard compressed >= 0, size >= 0, offset >= 0, compressed <= d.count, size <= 1 << 40 else {
+                throw bad("corrupt zip central directory entry for '\(name)'")
+            }
             members.append(Member(name: name, method: u16(d, p + 10), crc: UInt32(u32(d, p + 16)),
                                   compressedSize: compressed, size: size, localHeaderOffset: offset))
             p += 46 + nameLength + extraLength + commentLength
@@ -87,9 +95,9 @@ public enum NPZ {
         let source = "\(path):\(m.name)"
         func bad(_ problem: String) -> DataError { .invalid(file: source, problem: problem) }
         let h = m.localHeaderOffset
-        guard h + 30 <= d.count, u32(d, h) == 0x0403_4B50 else { throw bad("corrupt zip local header") }
+        guard h <= d.count - 30, u32(d, h) == 0x0403_4B50 else { throw bad("corrupt zip local header") }
         let start = h + 30 + u16(d, h + 26) + u16(d, h + 28)
-        guard start + m.compressedSize <= d.count else { throw bad("truncated: member data run past the end of the archive") }
+        guard start <= d.count, m.compressedSize <= d.count - start else { throw bad("truncated: member data run past the end of the archive") }
         var out: [UInt8]
         switch m.method {
         case 0:

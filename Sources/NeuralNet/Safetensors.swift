@@ -35,7 +35,7 @@ public struct SafetensorsFile: Sendable {
         guard bytes.count >= 8 else { throw bad("too short for a safetensors header (\(bytes.count) bytes)") }
         var n = 0
         for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
-        guard n > 1, n <= 100_000_000, bytes[8] == UInt8(ascii: "{") else {
+        guard n > 1, n <= 100_000_000, bytes.count == 8 || bytes[8] == UInt8(ascii: "{") else {
             throw bad("wrong magic: not a safetensors file (header length \(n))")
         }
         guard 8 + n <= bytes.count else { throw bad("truncated: the header needs \(n) bytes, the file has \(bytes.count - 8) after its length") }
@@ -53,7 +53,13 @@ public struct SafetensorsFile: Sendable {
                 guard let size = sizes[t.dtype] else { throw bad("tensor '\(name)' has dtype \(t.dtype), which Lethe does not read") }
                 guard t.data_offsets.count == 2, t.shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a malformed entry") }
                 let (b, e) = (t.data_offsets[0], t.data_offsets[1])
-                guard b >= 0, e >= b, e - b == t.shape.reduce(1, *) * size else {
+                var bytes = size  // overflow-checked: the shape comes from the file
+                for d in t.shape {
+                    let (product, overflow) = bytes.multipliedReportingOverflow(by: d)
+                    guard !overflow else { throw bad("tensor '\(name)' has an impossibly large shape \(t.shape)") }
+                    bytes = product
+                }
+                guard b >= 0, e >= b, e - b == bytes else {
                     throw bad("tensor '\(name)': offsets [\(b), \(e)] do not hold shape \(t.shape) of \(t.dtype)")
                 }
                 guard e <= dataLength else { throw bad("truncated: tensor '\(name)' ends at byte \(e) of a \(dataLength)-byte data section") }

@@ -173,6 +173,17 @@ final class BadDataTests: XCTestCase {
                       file: "data.npz", "no array 'images'")
     }
 
+    /// Every proper prefix of an archive and of an NPY file is refused with an error, never a crash or a load.
+    func testEveryTruncationIsRefused() throws {
+        for name in ["data.npz", "data_stored.npz", "x_train.npy"] {
+            let good = try bytes("\(fixtures)/\(name)")
+            for length in 0..<good.count {
+                let path = try put(Array(good.prefix(length)), "cut-\(name)")
+                XCTAssertThrowsError(name.hasSuffix(".npz") ? try NPZ.read(path) : ["x": try NPY.read(path)], "\(name) cut to \(length) bytes")
+            }
+        }
+    }
+
     func testCIFARProblems() throws {
         let cifar = "\(dir)/cifar"
         try FileManager.default.createDirectory(atPath: cifar, withIntermediateDirectories: true)

@@ -129,6 +129,11 @@ final class SafetensorsTests: XCTestCase {
                 XCTAssertTrue(p.contains(message), "\(name): \(p)")
             }
         }
+        // Every proper prefix is refused with an error, never a crash.
+        for length in 0..<good.count {
+            try Data(good.prefix(length)).write(to: URL(fileURLWithPath: "\(dir)/prefix"))
+            XCTAssertThrowsError(try SafetensorsFile.read("\(dir)/prefix"), "cut to \(length) bytes")
+        }
         // PyTorch keeps BatchNorm's num_batches_tracked as a 0-d int64; it converts to float on load.
         try SafetensorsFile.write([.init(name: "bn.num_batches_tracked", dtype: "I64", shape: [], bytes: withUnsafeBytes(of: Int64(1234).littleEndian) { Array($0) })],
                                   metadata: [:], to: "\(dir)/i64.safetensors")
