@@ -54,6 +54,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
+        // Benchmarks: the engine's workloads of the PyTorch anchor (`make bench`).
+        .executableTarget(name: "lethe-bench", dependencies: ["Tensor", "NeuralNet", "Datasets"],
+                          path: "Benchmarks/Sources/lethe-bench", swiftSettings: fast),
+
         // Tests mirror modules; LetheEndToEndTests drives a real lethed over a real socket.
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: v5),
         .testTarget(name: "NeuralNetTests", dependencies: ["Tensor", "NeuralNet"], swiftSettings: v5),

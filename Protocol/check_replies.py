@@ -7,14 +7,20 @@
    every `$ref` resolves, every schema is a valid JSON Schema (draft 7), error codes are known ones.
 2. Connects to the daemon on SOCKET_PATH (line framing) and drives a real session on a tiny synthetic IDX
    dataset written to a temporary directory: initialize, server/status, dataset/load, split/create,
-   model/create, model/train (with `$/progress`), forget (finetune and retrain), evaluate, attack,
-   `$/cancelRequest`, and error replies. Every reply envelope, every `result` (against its method's result
-   schema), every `error` (against ErrorObject, and its code against the method's documented errors) and
-   every `$/progress` notification (against `x-notifications`) is validated.
+   model/create (mlp, cnn, resnet18, layers), model/train (with `$/progress`), model/info, forget (finetune
+   and retrain), evaluate, attack (with and without `kind`), `$/cancelRequest`, and error replies (among them
+   the number checks: a non-integral integer, a negative seed). On a second connection it pipes a script
+   (dataset/load, split/create, model/create, model/train, evaluate, attack, with a server/status among them)
+   in one write without waiting, half-closes its sending side, and checks that every request succeeds and
+   that the replies come in the order sent (server/status, answered at once, aside). Every reply envelope,
+   every `result` (against its method's result schema), every `error` (against ErrorObject, and its code
+   against the method's documented errors) and every `$/progress` notification (against `x-notifications`)
+   is validated.
 3. Checks that the method names of the document equal initialize's `capabilities.methods`: the daemon
    implements exactly the documented methods.
 
-With --shutdown it ends with shutdown, a request refused with error 6, and exit (the daemon then exits).
+With --shutdown it ends with shutdown, a request refused with error 6, and exit sent as a request: its null reply
+is validated, then the daemon must close the connection (it exits).
 
 Prints one line per check and ends with `N passed, M failed`; exits 1 when any check failed.
 Needs Python 3 and `jsonschema` only.
@@ -263,7 +269,8 @@ class ConnectionLost(Exception):
 
 
 class Session:
-    """One line-framed connection. Replies are matched by id (they may come out of order); notifications are kept."""
+    """One line-framed connection. Replies are matched by id, and the ids are also logged in arrival order (requests of one
+    connection are answered in order, except server/status, initialize and $/cancelRequest); notifications are kept."""
 
     def __init__(self, path, timeout):
         self.timeout = timeout
@@ -275,6 +282,7 @@ class Session:
         self.notifications = []
         self.next_id = 1
         self.closed = False
+        self.arrivals = []  # ids of replies, in the order they arrived
 
     def close(self):
         try:
@@ -332,6 +340,7 @@ class Session:
         elif isinstance(message, dict) and "method" in message and "id" not in message:
             self.notifications.append(message)
         elif isinstance(message, dict):
+            self.arrivals.append(message.get("id"))
             self.replies.setdefault(json.dumps(message.get("id")), []).append(message)
         else:
             raise ConnectionLost(f"the daemon sent a JSON value that is not a message: {json.dumps(message)[:200]}")
@@ -356,6 +365,13 @@ class Session:
         reply = self.wait_reply(request_id)
         return request_id, reply, self.notifications[seen:]
 
+    def half_close(self):
+        """Shuts down the sending side, as `echo … | socat` does; replies can still be read."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            raise ConnectionLost(f"cannot half-close: {e}")
+
     def notify(self, method, params=None):
         message = {"jsonrpc": "2.0", "method": method}
         if params is not None:
@@ -377,7 +393,9 @@ class Session:
 # ---------------------------------------------------------------- the checker
 
 class Checker:
-    def __init__(self, doc, checks, session):
+    def __init__(self, doc, checks, session, path=None, timeout=120):
+        self.path = path
+        self.timeout = timeout
         self.doc = doc
         self.checks = checks
         self.session = session
@@ -402,10 +420,18 @@ class Checker:
 
     def call_ok(self, label, method, params=None, request_id=None):
         """A request that must succeed: validates params against the document, the envelope, and the result."""
+        self.check_params(label, method, params)
+        request_id, reply, notifications = self.session.request(method, params, request_id)
+        return self.check_result(label, method, request_id, reply), notifications
+
+    def check_params(self, label, method, params):
         if method in self.params_schemas:
             problem = first_error(self.params_schemas[method], params if params is not None else {})
             self.checks.record(problem is None, f"doc: {label} params are valid for {method}", problem or "")
-        request_id, reply, notifications = self.session.request(method, params, request_id)
+
+    def check_result(self, label, method, request_id, reply):
+        """Validates a reply that must be a result: the envelope, then the result against the method's schema.
+        Returns the result, or None when a check failed."""
         problem = self.envelope_problem(request_id, reply)
         if problem is None and "error" in reply:
             problem = f"error {reply['error'].get('code')}: {reply['error'].get('message')}"
@@ -419,11 +445,12 @@ class Checker:
                     problem = f"result {problem}"
         name = self.methods.get(method, {}).get("result", {}).get("name", "result")
         self.checks.record(problem is None, f"reply: {label} result matches {method}'s {name} schema", problem or "")
-        return (reply.get("result") if problem is None else None), notifications
+        return reply.get("result") if problem is None else None
 
-    def call_error(self, label, method, params, expected_code, message_contains=None, raw=None):
+    def call_error(self, label, method, params, expected_code, message_contains=None, raw=None, message_equals=None):
         """A request that must fail with `expected_code`: validates the envelope, ErrorObject, and that the code is
-        documented for the method. `raw` sends those bytes instead (their reply has id null)."""
+        documented for the method. `raw` sends those bytes instead (their reply has id null). `message_contains` and
+        `message_equals` check the message."""
         if raw is not None:
             self.session.send_raw(raw)
             request_id = None
@@ -442,6 +469,8 @@ class Checker:
                 problem = f"expected code {expected_code}, got {error['code']}: {error['message']}"
             elif message_contains and message_contains not in error["message"]:
                 problem = f"message {error['message']!r} does not mention {message_contains!r}"
+            elif message_equals is not None and error["message"] != message_equals:
+                problem = f"message {error['message']!r} is not {message_equals!r}"
             elif method in self.methods and expected_code not in {e.get("code") for e in self.methods[method].get("errors", [])}:
                 problem = f"code {expected_code} is not in {method}'s documented errors"
             elif expected_code == 1 and "data" in error and self.not_found_data is not None:
@@ -525,6 +554,108 @@ class Checker:
             same = all(before[k] == after[k] for k in ("retain", "forget", "validation", "test"))
             self.expect(same, "a cancelled model/train leaves the model untouched (same evaluate metrics)")
 
+    def check_pipeline(self, path, timeout, data_dir, tag):
+        """On a second connection, a script written in one go without waiting for replies, then a half-close of the
+        sending side (as `echo … | socat` does): each request depends on the one before, so it only succeeds when the
+        connection's requests run in order. Every reply must come, succeed, and arrive in the order sent, apart from
+        server/status, which is answered at once."""
+        ds, split, model = f"{tag}-pipe", f"{tag}-pipe-split", f"{tag}-pipe-model"
+        script = [
+            ("dataset/load", {"name": ds, "path": data_dir, "classes": 3}),
+            ("split/create", {"dataset": ds, "forget": {"count": 20}, "seed": 3}),
+            ("model/create", {"name": model, "architecture": {"kind": "mlp", "hidden": [8]}, "dataset": ds, "seed": 1}),
+            ("server/status", None),
+            ("model/train", {"model": model, "dataset": ds, "epochs": 2, "workDoneToken": "pipe-train"}),
+            ("evaluate", {"model": model, "split": split}),
+            ("attack", {"model": model, "split": split}),
+        ]
+        try:
+            pipe = Session(path, timeout)
+        except OSError as e:
+            self.expect(False, "pipe: connect a second connection", str(e))
+            return
+        try:
+            sent = []
+            data = b""
+            for i, (method, params) in enumerate(script, start=1):
+                request_id = f"pipe-{i}"
+                self.check_params(f"pipe {method}", method, params)
+                message = {"jsonrpc": "2.0", "id": request_id, "method": method}
+                if params is not None:
+                    message["params"] = params
+                data += json.dumps(message, separators=(",", ":")).encode() + b"\n"
+                sent.append((request_id, method))
+            pipe.send_raw(data)  # one write: nothing waits for a reply
+            pipe.half_close()
+            results = {}
+            for request_id, method in sent:
+                reply = pipe.wait_reply(request_id)
+                results[request_id] = self.check_result(f"pipe {method} ({request_id})", method, request_id, reply)
+            self.expect(all(r is not None for r in results.values()),
+                        "pipe: every request of the piped script succeeded (each needs the one before: in-order execution)",
+                        f"{len(results)} requests")
+            ordered = [rid for rid, method in sent if method not in ("server/status", "initialize")]
+            arrived = [rid for rid in pipe.arrivals if rid in ordered]
+            self.expect(arrived == ordered, "pipe: replies arrived in the order the requests were sent",
+                        f"arrived {arrived}" if arrived != ordered else " → ".join(ordered))
+            self.check_progress("pipe model/train", pipe.notifications, "pipe-train", "train", 2)
+            attack = results.get(f"pipe-{len(sent)}")
+            if attack is not None:
+                self.expect(attack["kind"] == "simple", "pipe: attack without kind defaults to \"simple\"", f"kind {attack['kind']!r}")
+            self.expect(pipe.wait_closed(10), "pipe: after a half-close, the daemon closes the connection once every reply is sent")
+        finally:
+            pipe.close()
+
+    def check_number_errors(self, model, ds, split):
+        """Params are decoded with the field's type: integers must be integral and in range, tokens strings or numbers."""
+        self.call_error("non-integral epochs", "model/train", {"model": model, "dataset": ds, "epochs": 2.5}, -32602,
+                        message_equals="parameter 'epochs': must be an integer, got 2.5")
+        self.call_error("negative seed", "split/create", {"dataset": ds, "forget": {"count": 3}, "seed": -1}, -32602,
+                        message_contains="parameter 'seed': -1.0 is out of range (")
+        self.call_error("non-integral nested integer", "model/create",
+                        {"name": f"{model}-bad", "architecture": {"kind": "mlp", "hidden": [1.5]}, "dataset": ds}, -32602,
+                        message_equals="parameter 'architecture.hidden[0]': must be an integer, got 1.5")
+        self.call_error("mistyped integer", "model/train", {"model": model, "dataset": ds, "epochs": "2"}, -32602,
+                        message_equals="parameter 'epochs' must be an integer")
+        self.call_error("workDoneToken neither string nor number", "model/train",
+                        {"model": model, "dataset": ds, "epochs": 1, "workDoneToken": {"not": "a token"}}, -32602,
+                        message_contains="'workDoneToken'")
+        self.call_error("evaluate with workDoneToken (it takes none)", "evaluate",
+                        {"model": model, "split": split, "workDoneToken": "t"}, -32602, message_contains="'workDoneToken'")
+        self.call_error("forget hyperparameter above 1e9", "forget",
+                        {"model": model, "split": split, "method": "finetune", "output": f"{model}-huge",
+                         "hyperparameters": {"lr": 2e9}}, -32602, message_contains="'lr'")
+        self.call_error("epochs above 100000", "model/train", {"model": model, "dataset": ds, "epochs": 100001}, -32602,
+                        message_contains="'epochs'")
+
+    def check_architectures(self, ds, tag):
+        """model/create for each kind of the zoo (tiny sizes), and model/info on them."""
+        specs = [
+            ("cnn", {"kind": "cnn", "channels": [2, 4], "hidden": [8]}),
+            ("resnet18", {"kind": "resnet18", "width": 2, "cifarStem": True}),
+            ("layers", {"kind": "layers", "layers": [
+                {"type": "conv2d", "out": 2, "kernel": 3, "padding": 1, "bias": False}, {"type": "batchnorm2d"},
+                {"type": "relu"}, {"type": "maxpool2d", "kernel": 2}, {"type": "flatten"},
+                {"type": "dropout", "p": 0.1}, {"type": "linear", "out": 3}]}),
+        ]
+        for kind, architecture in specs:
+            name = f"{tag}-{kind}"
+            made, _ = self.call_ok(f"model/create ({kind})", "model/create", {"name": name, "architecture": architecture, "dataset": ds})
+            if made is not None:
+                self.expect(made["architecture"] == architecture, f"model/create ({kind}) echoes the architecture",
+                            json.dumps(made["architecture"])[:200])
+                info, _ = self.call_ok(f"model/info ({kind})", "model/info", {"model": name})
+                if info is not None:
+                    flops = sum(layer["flops"] for layer in info["layers"])
+                    self.expect(info["parameterCount"] == made["parameterCount"] and info["flopsPerExample"] == flops
+                                and info["layers"][-1]["outputShape"] == [3] and not info["trained"],
+                                f"model/info ({kind}) agrees with model/create and sums its layers",
+                                f"{len(info['layers'])} layers, {info['parameterCount']} parameters, {flops} FLOPs")
+        self.call_error("layers architecture without layers", "model/create",
+                        {"name": f"{tag}-nolayers", "architecture": {"kind": "layers"}, "dataset": ds}, 4)
+        self.call_error("unknown architecture kind", "model/create",
+                        {"name": f"{tag}-bogus", "architecture": {"kind": "bogus"}, "dataset": ds}, -32602, "'architecture.kind'")
+
     def expect(self, ok, name, detail=""):
         self.checks.record(ok, name, detail)
 
@@ -578,12 +709,23 @@ class Checker:
                             and out["hyperparameters"].get("epochs") == 1,
                             f"forget ({method}) writes \"<model>-<method>\" with the given epochs",
                             f"model {out['model']!r}, hyperparameters {out['hyperparameters']}")
+                if method == "retrain":
+                    # The values it ran with: the source recipe (model/train's defaults here), as float32, not -1 markers.
+                    h = out["hyperparameters"]
+                    want = {"epochs": 1, "batchSize": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4}
+                    ok = all(abs(h.get(k, -1) - v) <= 1e-6 * max(1, abs(v)) for k, v in want.items())
+                    self.expect(ok, "forget (retrain) reports the hyperparameters it used (the source recipe, no -1 markers)",
+                                json.dumps(h))
             if token is not None:
                 self.check_progress(f"forget ({method})", notes, token, method, 1)
 
         before, _ = self.call_ok("evaluate", "evaluate", {"model": model, "split": split})
         self.call_ok("evaluate (finetuned model)", "evaluate", {"model": f"{model}-finetune", "split": split})
         self.call_ok("attack", "attack", {"model": model, "split": split, "kind": "simple"})
+        attacked, _ = self.call_ok("attack (no kind)", "attack", {"model": model, "split": split, "seed": 1})
+        if attacked is not None:
+            self.expect(attacked["kind"] == "simple", "attack without kind defaults to \"simple\"", f"kind {attacked['kind']!r}")
+        self.call_ok("model/info", "model/info", {"model": model})
 
         # An empty validation set: its metrics are NaN, which the daemon encodes as the string "NaN".
         self.call_ok("split/create (validationFraction 0)", "split/create",
@@ -594,6 +736,10 @@ class Checker:
                         f"validation {empty['validation']}")
 
         self.check_cancel(model, ds, split, before)
+        self.check_number_errors(model, ds, split)
+        self.check_architectures(ds, tag)
+        if self.path is not None:
+            self.check_pipeline(self.path, self.timeout, data_dir, tag)
 
         status, _ = self.call_ok("server/status (string id, after the session)", "server/status", None, "status-2")
         if status is not None:
@@ -625,8 +771,10 @@ class Checker:
         if shutdown:
             self.call_ok("shutdown", "shutdown")
             self.call_error("server/status after shutdown", "server/status", None, 6)
-            s.notify("exit")
-            self.expect(s.wait_closed(10), "exit: the daemon closes the connection")
+            self.call_ok("$/cancelRequest after shutdown", "$/cancelRequest", {"id": 999998})
+            # exit sent as a request: answered null, then the process exits (code 0 after shutdown).
+            self.call_ok("exit (as a request, after shutdown)", "exit")
+            self.expect(s.wait_closed(10), "exit: the daemon closes the connection after its reply")
 
 
 def main():
@@ -658,7 +806,7 @@ def main():
                 checks.record(False, f"connect: {args.socket}", str(e))
             if session is not None:
                 try:
-                    Checker(doc, checks, session).run(data_dir, args.shutdown)
+                    Checker(doc, checks, session, args.socket, args.timeout).run(data_dir, args.shutdown)
                 except (ConnectionLost, TimeoutError) as e:
                     checks.record(False, "session: the connection stayed up and every reply came", str(e))
         finally:

@@ -71,6 +71,12 @@ extension Params {
     }
 
     static func firstUnknownField(_ given: JSONValue, _ known: JSONValue, path: String) -> String? {
+        if case .array(let g) = given, case .array(let k) = known {
+            for (i, (a, b)) in zip(g, k).enumerated() {
+                if let deeper = firstUnknownField(a, b, path: "\(path)[\(i)]") { return deeper }
+            }
+            return nil
+        }
         guard case .object(let g) = given, case .object(let k) = known else { return nil }
         for key in g.keys.sorted() {
             let field = path.isEmpty ? key : "\(path).\(key)"

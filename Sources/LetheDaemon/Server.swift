@@ -65,7 +65,12 @@ public struct LetheServer: Sendable {
                     group.addTask {
                         for await item in connection.outbound {
                             switch item {
-                            case .bytes(let bytes): try await outbound.write(ByteBuffer(bytes: bytes))
+                            case .bytes(let bytes):
+                                do { try await outbound.write(ByteBuffer(bytes: bytes)) } catch {
+                                    // The client is gone: stop its jobs now rather than when they finish.
+                                    connection.close()
+                                    throw error
+                                }
                             case .afterFlush(let action):
                                 // The writes above are handed to the channel; give the kernel a moment to deliver
                                 // them before the action (exit) ends the process.

@@ -7,6 +7,9 @@ import NeuralNet
 
 struct SplitEntry: Sendable {
     let dataset: String
+    /// The loaded data the indices point into. Reloading a dataset under the same name makes a new object; a split
+    /// keeps the data it was drawn from, so its indices never point past the end.
+    let data: Dataset
     let split: Split
     let seed: UInt64
 }

@@ -60,7 +60,7 @@ public struct LayerSpec: Codable, Sendable, Equatable {
             return Conv2d(inChannels: s[0], outChannels: try need(out, "out"), kernel: try need(kernel, "kernel"),
                           stride: stride ?? 1, padding: padding ?? 0, bias: bias ?? true)
         case "linear":
-            return Linear(inFeatures: s.reduce(1, *), outFeatures: try need(out, "out"))
+            return Linear(inFeatures: s.reduce(1, *), outFeatures: try need(out, "out"), bias: bias ?? true)
         case "relu": return Activation(.relu)
         case "leakyrelu": return Activation(.leakyReLU(slope: Float(slope ?? 0.01)))
         case "gelu": return Activation(.gelu)

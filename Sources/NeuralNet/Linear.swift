@@ -5,21 +5,23 @@ import Tensor
 public final class Linear: Layer {
     public let inFeatures: Int
     public let outFeatures: Int
+    public let hasBias: Bool
     private var weight: UnsafeMutablePointer<Float>!  // [out, in]
-    private var bias: UnsafeMutablePointer<Float>!  // [out]
+    private var bias: UnsafeMutablePointer<Float>?  // [out]
     private var dWeight: UnsafeMutablePointer<Float>!  // [out, in]
-    private var dBias: UnsafeMutablePointer<Float>!  // [out]
+    private var dBias: UnsafeMutablePointer<Float>?  // [out]
     private var input: Tensor?  // [B, in] saved for backward
     private let output = Tensor(shape: [0])  // [B, out]
     private let dInput = Tensor(shape: [0])  // [B, in...] same shape as the input
 
-    public init(inFeatures: Int, outFeatures: Int) {
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.hasBias = bias
     }
 
     public var parameterShapes: [(name: String, shape: [Int])] {
-        [("weight", [outFeatures, inFeatures]), ("bias", [outFeatures])]
+        [("weight", [outFeatures, inFeatures])] + (hasBias ? [("bias", [outFeatures])] : [])
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
@@ -33,16 +35,16 @@ public final class Linear: Layer {
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         weight = parameters
-        bias = parameters + outFeatures * inFeatures
+        bias = hasBias ? parameters + outFeatures * inFeatures : nil
         dWeight = gradients
-        dBias = gradients + outFeatures * inFeatures
+        dBias = hasBias ? gradients + outFeatures * inFeatures : nil
     }
 
     /// PyTorch's default: kaiming_uniform(a=√5) for the weight and U(±1/√in) for the bias, i.e. both U(±1/√in).
     public func initialize(using rng: inout SeededGenerator) {
         let bound = 1 / Float(inFeatures).squareRoot()
         for i in 0..<(outFeatures * inFeatures) { weight[i] = rng.uniform(-bound, bound) }
-        for i in 0..<outFeatures { bias[i] = rng.uniform(-bound, bound) }
+        if let bias { for i in 0..<outFeatures { bias[i] = rng.uniform(-bound, bound) } }
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -52,7 +54,7 @@ public final class Linear: Layer {
         // y[B, out] = x[B, in] · W[out, in]ᵀ, then + b
         BLAS.gemm(transB: true, m: batch, n: outFeatures, k: inFeatures,
                   a: x.data, lda: inFeatures, b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
-        Kernels.addRowBias(output.data, rows: batch, cols: outFeatures, bias: bias)
+        if let bias { Kernels.addRowBias(output.data, rows: batch, cols: outFeatures, bias: bias) }
         return output
     }
 
@@ -63,7 +65,7 @@ public final class Linear: Layer {
         BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: batch,
                   a: dy.data, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: dWeight, ldc: inFeatures)
         // db[out] += Σ_B dy
-        Kernels.accumulateColumnSums(dy.data, rows: batch, cols: outFeatures, into: dBias)
+        if let dBias { Kernels.accumulateColumnSums(dy.data, rows: batch, cols: outFeatures, into: dBias) }
         guard needsInputGradient else { return nil }
         // dx[B, in] = dy[B, out] · W[out, in]
         dInput.resize(x.shape)

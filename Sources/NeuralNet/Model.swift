@@ -46,6 +46,10 @@ public final class Model: @unchecked Sendable {
                 bufferOffset += shape.reduce(1, *)
             }
         }
+        // Refuse what cannot be allocated instead of aborting the process (1G parameters = 4 GiB per copy).
+        guard offset + bufferOffset <= Model.maximumParameters else {
+            throw ArchitectureError("the model would have \(offset + bufferOffset) parameters; the limit is \(Model.maximumParameters)")
+        }
         self.architecture = architecture
         self.inputShape = inputShape
         self.classCount = classCount
@@ -57,6 +61,8 @@ public final class Model: @unchecked Sendable {
         self.buffers = .allocate(capacity: max(1, bufferOffset))
         self.buffers.initialize(repeating: 0, count: max(1, bufferOffset))
     }
+
+    public static let maximumParameters = 1 << 30
 
     deinit {
         parameters.deallocate()

@@ -27,10 +27,17 @@ public final class Network {
 
     deinit { gradients.deallocate() }
 
+    /// Seconds spent per layer ("3 Conv2d forward"), collected only when set to a dictionary (benchmarks).
+    public var profile: [String: Double]?
+
     /// x: [B, inputShape…] → logits [B, classes]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var h = x
-        for layer in layers { h = layer.forward(h, training: training) }
+        for (i, layer) in layers.enumerated() {
+            let start = profile == nil ? 0 : monotonicSeconds()
+            h = layer.forward(h, training: training)
+            if profile != nil { profile!["\(i) \(type(of: layer)) forward", default: 0] += monotonicSeconds() - start }
+        }
         return h
     }
 
@@ -40,7 +47,9 @@ public final class Network {
         var g: Tensor? = dLogits
         for (i, layer) in layers.enumerated().reversed() {
             guard let dy = g else { break }
+            let start = profile == nil ? 0 : monotonicSeconds()
             g = layer.backward(dy, needsInputGradient: i > 0 || needsInputGradient)
+            if profile != nil { profile!["\(i) \(type(of: layer)) backward", default: 0] += monotonicSeconds() - start }
         }
         return g
     }

@@ -63,8 +63,12 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     }
 
     func validate(classCount: Int) throws {
-        guard epochs >= 1, batchSize >= 1, learningRate.isFinite, learningRate > 0 else {
-            throw TrainingError("a training recipe needs epochs ≥ 1, batchSize ≥ 1 and a positive learning rate")
+        guard (1...100_000).contains(epochs), (1...1_000_000).contains(batchSize), learningRate.isFinite, learningRate > 0 else {
+            throw TrainingError("a training recipe needs 1 ≤ epochs ≤ 100000, 1 ≤ batchSize ≤ 1000000 and a positive learning rate")
+        }
+        // Values past these overflow float32 arithmetic in the update and turn the weights into NaN.
+        guard learningRate <= 1e3, momentum.isFinite, (0..<1).contains(momentum), weightDecay.isFinite, (0...1e3).contains(weightDecay) else {
+            throw TrainingError("lr must be at most 1000, momentum in [0, 1), weightDecay in [0, 1000]")
         }
         if let w = loss.classWeights, w.count != classCount || w.contains(where: { !($0 >= 0) }) {
             throw TrainingError("classWeights must be \(classCount) non-negative numbers, got \(w.count)")

@@ -14,10 +14,10 @@ public struct Finetune: UnlearningMethod {
 
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
-        guard h.int("epochs") >= 1, h.int("batchSize") >= 1, h.value("lr") > 0 else {
+        guard try h.int("epochs") >= 1, try h.int("batchSize") >= 1, h.value("lr") > 0 else {
             throw UnlearningError("finetune needs epochs ≥ 1, batchSize ≥ 1 and lr > 0")
         }
-        let recipe = TrainingRecipe(epochs: h.int("epochs"), batchSize: h.int("batchSize"), learningRate: h.float("lr"),
+        let recipe = TrainingRecipe(epochs: try h.int("epochs"), batchSize: try h.int("batchSize"), learningRate: h.float("lr"),
                                     momentum: h.float("momentum"), weightDecay: h.float("weightDecay"), schedule: .cosine)
         let model = context.original.clone()
         var rng = SeededGenerator(seed: context.seed)

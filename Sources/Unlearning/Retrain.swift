@@ -14,11 +14,11 @@ public struct Retrain: UnlearningMethod {
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         var recipe = context.originalRecipe ?? .standard
-        if h.value("epochs") >= 0 { recipe.epochs = h.int("epochs") }
+        if h.value("epochs") >= 0 { recipe.epochs = try h.int("epochs") }
         if h.value("lr") >= 0 { recipe.learningRate = h.float("lr") }
         if h.value("momentum") >= 0 { recipe.momentum = h.float("momentum") }
         if h.value("weightDecay") >= 0 { recipe.weightDecay = h.float("weightDecay") }
-        if h.value("batchSize") >= 0 { recipe.batchSize = h.int("batchSize") }
+        if h.value("batchSize") >= 0 { recipe.batchSize = try h.int("batchSize") }
         guard recipe.epochs >= 1, recipe.batchSize >= 1, recipe.learningRate > 0 else {
             throw UnlearningError("retrain needs epochs ≥ 1, batchSize ≥ 1 and lr > 0")
         }

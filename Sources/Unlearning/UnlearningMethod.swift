@@ -69,7 +69,12 @@ public struct UnlearningError: Error, CustomStringConvertible, Sendable {
 extension Dictionary where Key == String, Value == Double {
     /// Reads a resolved hyperparameter; methods only ask for keys in their own defaults.
     func value(_ key: String) -> Double { self[key]! }
-    /// Integer hyperparameters; values were checked finite and |x| ≤ 1e9 by `resolved`, so this cannot trap.
-    func int(_ key: String) -> Int { Int(self[key]!.rounded()) }
+    /// Integer hyperparameters (epochs, batchSize): whole numbers only, so what is reported is what ran. Values were
+    /// checked finite and |x| ≤ 1e9 by `resolved`, so the conversion cannot trap.
+    func int(_ key: String) throws -> Int {
+        let v = self[key]!
+        guard v.rounded() == v else { throw UnlearningError("hyperparameter '\(key)' must be a whole number, got \(v)") }
+        return Int(v)
+    }
     func float(_ key: String) -> Float { Float(self[key]!) }
 }

@@ -109,26 +109,39 @@ struct SplitCommand: ParsableCommand {
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "model", abstract: "Models.",
-                                                    subcommands: [Create.self, Train.self, ModelSaveCommand.self, ModelLoadCommand.self, ModelPredictCommand.self])
+                                                    subcommands: [Create.self, Train.self, Info.self, ModelSaveCommand.self, ModelLoadCommand.self,
+                                                                  ModelPredictCommand.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: ModelCreate.summary)
         @OptionGroup var options: GlobalOptions
         @Option(help: "Name in the workspace.") var name: String
-        @Option(help: "Architecture of the zoo.") var architecture: String = "mlp"
-        @Option(help: "Hidden widths of an mlp, comma-separated.") var hidden: String?
+        @Option(help: "Architecture of the zoo: mlp, cnn, resnet18, or layers (with --layers).") var architecture: String = "mlp"
+        @Option(help: "Hidden widths (mlp, cnn), comma-separated.") var hidden: String?
+        @Option(help: "cnn: the two convolution widths, comma-separated.") var channels: String?
+        @Option(help: "resnet18: width of the first stage.") var width: Int?
+        @Flag(help: "resnet18: the CIFAR stem (3×3 stride-1 first convolution, no max-pool).") var cifarStem = false
+        @Option(help: "layers: the layer list as JSON, e.g. '[{\"type\":\"flatten\"},{\"type\":\"linear\",\"out\":10}]'.") var layers: String?
         @Option(help: "Dataset the model is for.") var dataset: String
         @Option(help: "Initialisation seed.") var seed: UInt64?
 
         func run() throws {
-            let widths = try hidden.map { text in
-                try text.split(separator: ",").map { part -> Int in
-                    guard let w = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--hidden takes integers like 512,256") }
-                    return w
+            func integers(_ text: String?, _ flag: String) throws -> [Int]? {
+                try text.map { t in
+                    try t.split(separator: ",").map { part -> Int in
+                        guard let w = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("\(flag) takes integers like 512,256") }
+                        return w
+                    }
                 }
             }
-            let r = try options.client().call(ModelCreate.self, .init(name: name, architecture: .init(kind: architecture, hidden: widths),
-                                                                      dataset: dataset, seed: seed))
+            let layerList = try layers.map { text -> [ArchitectureSpec.LayerSpec] in
+                do { return try JSONDecoder().decode([ArchitectureSpec.LayerSpec].self, from: Data(text.utf8)) } catch {
+                    throw ValidationError("--layers must be a JSON array of layers: \(error)")
+                }
+            }
+            let spec = ArchitectureSpec(kind: architecture, hidden: try integers(hidden, "--hidden"), channels: try integers(channels, "--channels"),
+                                        width: width, cifarStem: cifarStem ? true : nil, layers: layerList)
+            let r = try options.client().call(ModelCreate.self, .init(name: name, architecture: spec, dataset: dataset, seed: seed))
             if options.json { return Output.json(r) }
             Output.fields([("model", r.name), ("architecture", r.architecture.kind), ("input shape", "\(r.inputShape)"),
                            ("classes", "\(r.classCount)"), ("parameters", "\(r.parameterCount)")])
@@ -147,16 +160,64 @@ struct ModelCommand: ParsableCommand {
         @Option var lr: Double?
         @Option var momentum: Double?
         @Option var weightDecay: Double?
-        @Option(help: "constant or cosine.") var schedule: String?
+        @Option(help: "sgd, adam or adamw.") var optimizer: String?
+        @Flag(help: "SGD with Nesterov momentum.") var nesterov = false
+        @Option(help: "constant, step or cosine.") var schedule: String?
+        @Flag(help: "Step the schedule every batch instead of every epoch.") var schedulePerStep = false
+        @Option(help: "Linear warm-up length (epochs, or steps with --schedule-per-step).") var warmup: Int?
+        @Option(help: "step schedule: period.") var stepSize: Int?
+        @Option(help: "step schedule: factor.") var gamma: Double?
+        @Option(help: "Cross-entropy class weights, comma-separated.") var classWeights: String?
+        @Option var labelSmoothing: Double?
+        @Option(help: "Clip the global gradient norm.") var clipNorm: Double?
+        @Option(help: "Parameter-name prefix to keep fixed; repeatable.") var freeze: [String] = []
         @Option var seed: UInt64?
+        @Option(help: "Threads for this job.") var threads: Int?
 
         func run() throws {
-            let r = try options.client().call(ModelTrain.self, .init(
+            var params = ModelTrain.Params(
                 model: model, dataset: dataset, split: split, subset: subset, epochs: epochs, batchSize: batchSize, lr: lr,
-                momentum: momentum, weightDecay: weightDecay, schedule: schedule, seed: seed, workDoneToken: options.progressToken))
+                momentum: momentum, weightDecay: weightDecay, schedule: schedule, seed: seed, workDoneToken: options.progressToken)
+            params.optimizer = optimizer
+            params.nesterov = nesterov ? true : nil
+            params.schedulePerStep = schedulePerStep ? true : nil
+            params.warmup = warmup
+            params.stepSize = stepSize
+            params.gamma = gamma
+            params.classWeights = try classWeights.map { text in
+                try text.split(separator: ",").map {
+                    guard let w = Double($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--class-weights takes numbers") }
+                    return w
+                }
+            }
+            params.labelSmoothing = labelSmoothing
+            params.clipNorm = clipNorm
+            params.frozen = freeze.isEmpty ? nil : freeze
+            params.threads = threads
+            let r = try options.client().call(ModelTrain.self, params)
             if options.json { return Output.json(r) }
             Output.fields([("model", r.model), ("examples", "\(r.examples)"), ("epochs", "\(r.epochs)"), ("loss", Output.number(r.loss)),
                            ("accuracy", Output.percent(r.accuracy)), ("time", Output.seconds(r.seconds)), ("fingerprint", r.fingerprint)])
+        }
+    }
+}
+
+extension ModelCommand {
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: ModelInfo.summary)
+        @OptionGroup var options: GlobalOptions
+        @Option var model: String
+
+        func run() throws {
+            let r = try options.client().call(ModelInfo.self, .init(model: model))
+            if options.json { return Output.json(r) }
+            Output.fields([("model", r.name), ("architecture", r.architecture.kind), ("dataset", r.dataset), ("input shape", "\(r.inputShape)"),
+                           ("classes", "\(r.classCount)"), ("parameters", "\(r.parameterCount)"), ("buffers", "\(r.bufferCount)"),
+                           ("FLOPs per example", "\(r.flopsPerExample)"), ("trained", r.trained ? "yes" : "no"), ("fingerprint", r.fingerprint)])
+            print("")
+            Output.table(["layer", "type", "output", "parameters", "FLOPs"], r.layers.map {
+                [$0.name.isEmpty ? "-" : $0.name, $0.type, "\($0.outputShape)", "\($0.parameters)", "\($0.flops)"]
+            })
         }
     }
 }
@@ -170,6 +231,7 @@ struct ForgetCommand: ParsableCommand {
     @Option(help: "Name of the new model.") var output: String?
     @Option(name: .customLong("set"), help: "A hyperparameter as name=value; repeatable.") var settings: [String] = []
     @Option var seed: UInt64?
+    @Option(help: "Threads for this job.") var threads: Int?
 
     func run() throws {
         var hyperparameters: [String: Double] = [:]
@@ -178,8 +240,10 @@ struct ForgetCommand: ParsableCommand {
             guard parts.count == 2, let value = Double(parts[1]) else { throw ValidationError("--set takes name=number, got '\(setting)'") }
             hyperparameters[String(parts[0])] = value
         }
-        let r = try options.client().call(Forget.self, .init(model: model, split: split, method: method, output: output,
-                                                             hyperparameters: hyperparameters, seed: seed, workDoneToken: options.progressToken))
+        var params = Forget.Params(model: model, split: split, method: method, output: output, hyperparameters: hyperparameters,
+                                   seed: seed, workDoneToken: options.progressToken)
+        params.threads = threads
+        let r = try options.client().call(Forget.self, params)
         if options.json { return Output.json(r) }
         Output.fields([("model", r.model), ("source", r.source), ("method", r.method),
                        ("hyperparameters", r.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),

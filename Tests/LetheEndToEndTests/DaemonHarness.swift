@@ -48,7 +48,7 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// One client connection: send requests in a framing, read replies and notifications.
 final class RawConnection {
-    let fd: Int32
+    private(set) var fd: Int32
     let framing: Framing
     private var parser: FrameParser
     private var nextID = 1
@@ -75,7 +75,13 @@ final class RawConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Closes the socket entirely (both directions), as a client that goes away.
+    func disconnect() {
+        close(fd)
+        fd = -1
+    }
 
     func sendRaw(_ bytes: [UInt8]) {
         var sent = 0
@@ -102,6 +108,13 @@ final class RawConnection {
     func notify(_ method: String, _ params: JSONValue? = nil) throws {
         let data = try JSONCoding.encoder.encode(OutgoingMessage(id: nil, method: method, params: params))
         sendRaw(framing.frame(Array(data)))
+    }
+
+    /// Reads one message of any kind, keeping notifications in `notifications`.
+    func readOneMessage() throws -> JSONValue? {
+        guard let m = try readMessage() else { return nil }
+        if m["method"] != nil && m["id"] == nil { notifications.append(m) } else { pending.append(m) }
+        return m
     }
 
     /// The next message that is not a notification; nil when the daemon closed the connection.

@@ -31,7 +31,7 @@ extension Daemon {
         let selection = try Self.forgetSelection(p.forget)
         let seed = p.seed ?? 0
         let split = try SplitBuilder.make(dataset: dataset, forget: selection, validationFraction: p.validationFraction ?? 0.5, seed: seed)
-        await workspace.put(split: SplitEntry(dataset: p.dataset, split: split, seed: seed), as: name)
+        await workspace.put(split: SplitEntry(dataset: p.dataset, data: dataset, split: split, seed: seed), as: name)
         return .init(name: name, dataset: p.dataset, retain: split.retain.count, forget: split.forget.count,
                      validation: split.validation.count, test: split.test.count, seed: seed)
     }

@@ -29,8 +29,10 @@ extension Daemon {
         case "retain":
             guard let splitName = p.split else { throw RPCError.invalidParams("subset 'retain' needs parameter 'split'") }
             let split = try await workspace.split(splitName)
-            guard split.dataset == p.dataset else {
-                throw RPCError.invalidParams("split '\(splitName)' belongs to dataset '\(split.dataset)', not '\(p.dataset)'")
+            guard split.dataset == p.dataset, split.data === dataset else {
+                throw RPCError.invalidParams(split.dataset == p.dataset
+                    ? "split '\(splitName)' was drawn from an earlier load of dataset '\(p.dataset)'; create it again"
+                    : "split '\(splitName)' belongs to dataset '\(split.dataset)', not '\(p.dataset)'")
             }
             indices = split.split.retain
         case let other: throw RPCError.invalidParams("parameter 'subset' must be \"train\" or \"retain\", got '\(other)'")

@@ -8,7 +8,7 @@ import Tensor
 extension Daemon {
     func splitInfo(_ p: SplitInfo.Params) async throws -> SplitInfo.Result {
         let entry = try await workspace.split(p.name)
-        let dataset = try await workspace.dataset(entry.dataset)
+        let dataset = entry.data  // the data the split was drawn from, even if the name was reloaded since
         let s = entry.split
         func part(_ examples: LabeledExamples, _ indices: [Int], groups: [Int]?) -> SplitInfo.Part {
             // classCounts sizes by the example set's own class count; report the dataset's for every part.
@@ -131,7 +131,7 @@ extension Daemon {
         }
         let splitName = p.split!
         let entry = try await workspace.split(splitName)
-        let dataset = try await workspace.dataset(entry.dataset)
+        let dataset = entry.data
         try Self.checkFits(model, dataset, datasetName: entry.dataset)
         guard p.indices == nil, p.part == nil else { throw RPCError.invalidParams("parameters 'indices' and 'part' go with 'dataset', not 'split'") }
         switch p.subset ?? "forget" {

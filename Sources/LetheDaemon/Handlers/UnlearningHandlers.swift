@@ -14,7 +14,7 @@ extension Daemon {
         }
         let source = try await workspace.model(p.model)
         let splitEntry = try await workspace.split(p.split)
-        let dataset = try await workspace.dataset(splitEntry.dataset)
+        let dataset = splitEntry.data
         try Self.checkFits(source.model, dataset, datasetName: splitEntry.dataset)
         let output = p.output ?? "\(p.model)-\(p.method)"
         try Validate.name(output, field: "output")
@@ -37,7 +37,7 @@ extension Daemon {
     func evaluate(_ p: Evaluate.Params, _ context: RequestContext) async throws -> Evaluate.Result {
         let entry = try await workspace.model(p.model)
         let splitEntry = try await workspace.split(p.split)
-        let dataset = try await workspace.dataset(splitEntry.dataset)
+        let dataset = splitEntry.data
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
         let start = monotonicSeconds()
         let report = try await job(Evaluate.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
@@ -56,7 +56,7 @@ extension Daemon {
         }
         let entry = try await workspace.model(p.model)
         let splitEntry = try await workspace.split(p.split)
-        let dataset = try await workspace.dataset(splitEntry.dataset)
+        let dataset = splitEntry.data
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
         let seed = p.seed ?? 0
         let start = monotonicSeconds()

@@ -1,0 +1,91 @@
+// lethe-bench: the engine's workloads of the PyTorch anchor (../shared/bench/torch_fmnist.py), timed the same
+// way: Fashion-MNIST, batch 128, SGD(lr 0.05, momentum 0.9, weight decay 5e-4), a fixed thread count.
+// Prints one JSON object like the anchor's, plus achieved GFLOP/s and peak memory.
+//
+//   lethe-bench mlp|cnn EPOCHS THREADS
+//   lethe-bench gemm THREADS        (the practical matrix-product ceiling of this machine)
+import Datasets
+import Foundation
+import NeuralNet
+import Tensor
+
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+}
+
+func gemmCeiling(threads: Int) -> Double {
+    BLAS.setThreads(threads)
+    let n = 2048
+    let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
+    for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+    BLAS.gemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)  // warm-up
+    let reps = 5
+    let start = monotonicSeconds()
+    for _ in 0..<reps { BLAS.gemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n) }
+    return 2 * Double(n * n * n) * Double(reps) / (monotonicSeconds() - start) / 1e9
+}
+
+let args = CommandLine.arguments
+guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: lethe-bench mlp|cnn EPOCHS THREADS | lethe-bench gemm THREADS\n".utf8))
+    exit(2)
+}
+if args[1] == "gemm" {
+    let threads = args.count > 2 ? Int(args[2])! : 2
+    print("{\"workload\":\"gemm2048\",\"threads\":\(threads),\"gflops\":\(String(format: "%.1f", gemmCeiling(threads: threads)))}")
+    exit(0)
+}
+let kind = args[1]
+let epochs = args.count > 2 ? Int(args[2])! : 1
+let threads = args.count > 3 ? Int(args[3])! : 2
+BLAS.setThreads(threads)
+Parallel.defaultThreads = threads
+Parallel.threads = threads
+
+let loadStart = monotonicSeconds()
+let data = try DatasetLoader.loadIDXDirectory(DatasetLoader.fashionMNISTDirectory)
+let loadSeconds = monotonicSeconds() - loadStart
+
+let architecture = Architecture(kind: kind)
+let model = try Model(architecture: architecture, inputShape: data.exampleShape, classCount: 10, seed: 0)
+let macs = try architecture.describe(inputShape: data.exampleShape, classCount: 10).reduce(0) { $0 + $1.multiplyAdds }
+let network = Network(model: model)
+let profiling = ProcessInfo.processInfo.environment["LETHE_PROFILE"] != nil
+if profiling { network.profile = [:] }
+let recipe = TrainingRecipe(epochs: 1, batchSize: 128, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+var rng = SeededGenerator(seed: 0)
+var epochSeconds: [Double] = []
+let all = Array(0..<data.train.count)
+// One optimizer state across epochs, as the anchor's single torch.optim.SGD.
+var trainRecipe = recipe
+trainRecipe.epochs = epochs
+let control = JobControl(progress: { p in epochSeconds.append(Double(data.train.count) / p.examplesPerSecond) })
+_ = try Trainer.train(network, on: data.train, indices: all, recipe: trainRecipe, rng: &rng, control: control)
+
+if profiling {
+    for (k, v) in network.profile!.sorted(by: { $0.value > $1.value }) {
+        FileHandle.standardError.write(Data("\(String(format: "%8.3f", v)) s  \(k)\n".utf8))
+    }
+}
+let evalStart = monotonicSeconds()
+let predictions = try Inference.predict(network, on: data.test, indices: Array(0..<data.test.count), batchSize: 1000)
+let evalSeconds = monotonicSeconds() - evalStart
+
+// Training ≈ 3 × the forward multiply-adds (forward, input gradient, weight gradient).
+let trainGFLOPs = 2 * 3 * Double(macs) * Double(data.train.count) / 1e9
+let meanEpoch = epochSeconds.reduce(0, +) / Double(max(epochSeconds.count, 1))
+func rounded(_ x: Double, _ digits: Double) -> Double { (x * digits).rounded() / digits }
+let trainRate = rounded(trainGFLOPs / meanEpoch, 10)
+let evalRate = rounded(2 * Double(macs) * Double(data.test.count) / 1e9 / evalSeconds, 10)
+var result: [String: Any] = ["kind": kind, "threads": threads]
+result["load_s"] = rounded(loadSeconds, 1000)
+result["epoch_s"] = epochSeconds.map { rounded($0, 1000) }
+result["eval10k_s"] = rounded(evalSeconds, 10000)
+result["test_acc"] = predictions.accuracy
+result["train_gflops_per_s"] = trainRate
+result["eval_gflops_per_s"] = evalRate
+result["peak_rss_mib"] = peakResidentMiB().rounded()
+let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+print(String(decoding: json, as: UTF8.self))
