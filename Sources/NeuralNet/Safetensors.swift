@@ -75,16 +75,15 @@ public struct SafetensorsFile: Sendable {
         let count = t.shape.reduce(1, *)
         bytes.withUnsafeBytes { all in
             let raw = UnsafeRawBufferPointer(rebasing: all[(dataStart + t.data_offsets[0])..<(dataStart + t.data_offsets[1])])
-            for i in 0..<count {
-                switch t.dtype {
-                case "F32": out[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
-                case "F16": out[i] = HalfFloat.float(fromHalf: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
-                case "BF16": out[i] = HalfFloat.float(fromBFloat16: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
-                case "F64": out[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian))
-                case "I64": out[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self).littleEndian)
-                case "I32": out[i] = Float(raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self).littleEndian)
-                default: out[i] = Float(raw[i])  // U8, BOOL
-                }
+            // One loop per dtype: the dtype is a string, so it is matched once, not per element.
+            switch t.dtype {
+            case "F32": _ = raw.copyBytes(to: UnsafeMutableRawBufferPointer(start: out, count: count * 4))  // little-endian hosts
+            case "F16": for i in 0..<count { out[i] = HalfFloat.float(fromHalf: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+            case "BF16": for i in 0..<count { out[i] = HalfFloat.float(fromBFloat16: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+            case "F64": for i in 0..<count { out[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)) }
+            case "I64": for i in 0..<count { out[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self).littleEndian) }
+            case "I32": for i in 0..<count { out[i] = Float(raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self).littleEndian) }
+            default: for i in 0..<count { out[i] = Float(raw[i]) }  // U8, BOOL
             }
         }
     }
