@@ -62,8 +62,9 @@ test: deps
 	$(MAKE) --no-print-directory protocol-check
 	$(MAKE) --no-print-directory demo-check
 
+# Lethe's engine against the PyTorch anchor; set TORCH_PYTHON to a Python with torch (see Benchmarks/RESULTS.md).
 bench: release
-	@echo "bench: see Benchmarks/README.md"
+	bash Benchmarks/run.sh
 
 clean:
 	rm -rf .build

@@ -18,6 +18,8 @@ public final class Activation: Layer {
     }
 
     public let kind: Kind
+    /// Folded into the layer before it (Network.fuse): forward and backward pass values through.
+    public var fused = false
     private var input: Tensor?
     private let output = Tensor(shape: [0])  // same shape as the input
     private let dInput = Tensor(shape: [0])
@@ -27,6 +29,7 @@ public final class Activation: Layer {
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        if fused { return x }
         input = x
         output.resize(x.shape)
         let n = x.count, src = x.data, y = output.data
@@ -41,6 +44,7 @@ public final class Activation: Layer {
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        if fused { return dy }
         guard needsInputGradient, let x = input else { return nil }
         dInput.resize(dy.shape)
         let n = dy.count, d = dy.data, dx = dInput.data, y = output.data, src = x.data

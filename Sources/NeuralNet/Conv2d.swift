@@ -12,14 +12,15 @@ public final class Conv2d: Layer {
 
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, hasBias: Bool
     let initialization: Initialization
+    /// A following ReLU folded into this layer (Network.fuse): applied while the output is written, and its mask
+    /// applied to the incoming gradient, saving two passes over the activations.
+    public var fusedReLU = false
     private var weight: UnsafeMutablePointer<Float>!  // [out, in, k, k]
     private var bias: UnsafeMutablePointer<Float>?  // [out]
     private var dWeight: UnsafeMutablePointer<Float>!
     private var dBias: UnsafeMutablePointer<Float>?
     private var geometry: ConvGeometry?
     private var batch = 0
-    private let col = Tensor(shape: [0])  // [in·k·k, B·Ho·Wo]
-    private let product = Tensor(shape: [0])  // [out, B·Ho·Wo]
     private let output = Tensor(shape: [0])  // [B, out, Ho, Wo]
     private let dInput = Tensor(shape: [0])  // [B, in, H, W]
 
@@ -77,60 +78,111 @@ public final class Conv2d: Layer {
         }
     }
 
+    // The batch is split over the job's threads; each worker lowers one image at a time into its own column
+    // matrix [in·k·k, Ho·Wo] — small enough to stay in cache — and multiplies it with single-threaded BLAS, writing
+    // straight into the NCHW output. No batch-sized column matrix, no reordering pass.
+
+    private var columns: [Tensor] = []  // per worker: [in·k·k, Ho·Wo]
+    private var weightGradients: [Tensor] = []  // per worker but the first: partial ∂L/∂W, ∂L/∂b
+    private var input: Tensor?
+
+    private func scratch(_ workers: Int, plane: Int) {
+        while columns.count < workers { columns.append(Tensor(shape: [0])) }
+        for c in columns { c.resize([patchSize, plane]) }
+    }
+
+    /// Runs `body` with OpenBLAS single-threaded: the workers already use every core.
+    private func withSerialBLAS<T>(_ workers: Int, _ body: () -> T) -> T {
+        guard workers > 1 else { return body() }
+        let saved = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(saved) }
+        return body()
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let g = ConvGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3], kernelH: kernel, kernelW: kernel,
                              stride: stride, padding: padding)
         geometry = g
         batch = x.rows
-        let plane = g.outHeight * g.outWidth
-        let columns = batch * plane
-        col.resize([patchSize, columns])
-        Im2Col.forward(x.data, batch: batch, g, into: col.data)
-        product.resize([outChannels, columns])
-        // product[out, B·P] = W[out, in·k·k] · col[in·k·k, B·P]
-        BLAS.gemm(m: outChannels, n: columns, k: patchSize, a: weight, lda: patchSize, b: col.data, ldb: columns,
-                  c: product.data, ldc: columns)
+        input = x
+        let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         output.resize([batch, outChannels, g.outHeight, g.outWidth])
-        // Reorder [out, B, P] → [B, out, P] and add the bias.
-        let y = output.data, p = product.data, bias = self.bias, outChannels = self.outChannels, batch = self.batch
-        Parallel.forEach(outChannels) { o in
-            let b0 = bias?[o] ?? 0
-            for b in 0..<batch {
-                let src = p + o * columns + b * plane
-                let dst = y + (b * outChannels + o) * plane
-                for i in 0..<plane { dst[i] = src[i] + b0 }
+        let workers = Parallel.workers(for: batch)
+        scratch(workers, plane: plane)
+        let y = output.data, xin = x.data, weight = self.weight!, bias = self.bias, relu = fusedReLU
+        let outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
+        withSerialBLAS(workers) {
+            Parallel.forEachWorker(batch) { worker, images in
+                let col = columns[worker].data
+                for b in images {
+                    Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
+                    let out = y + b * outChannels * plane
+                    // out[out, P] = W[out, in·k·k] · col[in·k·k, P]
+                    BLAS.gemm(m: outChannels, n: plane, k: patchSize, a: weight, lda: patchSize, b: col, ldb: plane, c: out, ldc: plane)
+                    for o in 0..<outChannels {
+                        let row = out + o * plane, b0 = bias?[o] ?? 0
+                        if relu { for i in 0..<plane { row[i] = max(row[i] + b0, 0) } } else if b0 != 0 { for i in 0..<plane { row[i] += b0 } }
+                    }
+                }
             }
         }
         return output
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard let g = geometry else { preconditionFailure("Conv2d.backward before forward") }
-        let plane = g.outHeight * g.outWidth
-        let columns = batch * plane
-        // dProduct[out, B·P] from dy[B, out, P]; reuse `product` as its storage.
-        let dp = product.data, d = dy.data, outChannels = self.outChannels, batch = self.batch, dBias = self.dBias
-        Parallel.forEach(outChannels) { o in
-            var sum: Float = 0
-            for b in 0..<batch {
-                let src = d + (b * outChannels + o) * plane
-                let dst = dp + o * columns + b * plane
-                for i in 0..<plane {
-                    dst[i] = src[i]
-                    sum += src[i]
+        guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
+        let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
+        let workers = Parallel.workers(for: batch)
+        scratch(workers, plane: plane)
+        let weightCount = outChannels * patchSize
+        while weightGradients.count < workers - 1 { weightGradients.append(Tensor(shape: [0])) }
+        for t in weightGradients.prefix(workers - 1) {
+            t.resize([weightCount + outChannels])
+            t.zero()
+        }
+        if needsInputGradient { dInput.resize([batch, inChannels, g.height, g.width]) }
+        let d = dy.data, xin = x.data, y = output.data, dx = dInput.data, weight = self.weight!
+        let relu = fusedReLU, outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
+        let hasBias = self.hasBias, dWeight = self.dWeight!, dBias = self.dBias, partials = self.weightGradients
+        withSerialBLAS(workers) {
+            Parallel.forEachWorker(batch) { worker, images in
+                let col = columns[worker].data
+                // Worker 0 accumulates straight into the gradient buffer; the others into partials added below.
+                let dW = worker == 0 ? dWeight : partials[worker - 1].data
+                let dB = worker == 0 ? dBias : (hasBias ? partials[worker - 1].data + weightCount : nil)
+                for b in images {
+                    let dyb = d + b * outChannels * plane
+                    if relu {
+                        // The fused ReLU's mask, in place: dy is this layer's to consume.
+                        let out = y + b * outChannels * plane
+                        for i in 0..<(outChannels * plane) where out[i] <= 0 { dyb[i] = 0 }
+                    }
+                    if let dB {
+                        for o in 0..<outChannels {
+                            var s: Float = 0
+                            let row = dyb + o * plane
+                            for i in 0..<plane { s += row[i] }
+                            dB[o] += s
+                        }
+                    }
+                    Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
+                    // dW[out, in·k·k] += dy_b[out, P] · col[in·k·k, P]ᵀ
+                    BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: plane, a: dyb, lda: plane, b: col, ldb: plane,
+                              beta: 1, c: dW, ldc: patchSize)
+                    guard needsInputGradient else { continue }
+                    // dcol[in·k·k, P] = Wᵀ · dy_b, then back to image layout.
+                    BLAS.gemm(transA: true, m: patchSize, n: plane, k: outChannels, a: weight, lda: patchSize, b: dyb, ldb: plane,
+                              c: col, ldc: plane)
+                    Im2Col.backward(col, batch: 1, g, into: dx + b * imageSize)
                 }
             }
-            if let dBias { dBias[o] += sum }
         }
-        // dW[out, in·k·k] += dProduct[out, B·P] · col[in·k·k, B·P]ᵀ
-        BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: columns, a: dp, lda: columns, b: col.data, ldb: columns,
-                  beta: 1, c: dWeight, ldc: patchSize)
-        guard needsInputGradient else { return nil }
-        // dcol[in·k·k, B·P] = Wᵀ · dProduct; `col` is no longer needed, so it holds dcol.
-        BLAS.gemm(transA: true, m: patchSize, n: columns, k: outChannels, a: weight, lda: patchSize, b: dp, ldb: columns,
-                  c: col.data, ldc: columns)
-        dInput.resize([batch, inChannels, g.height, g.width])
-        Im2Col.backward(col.data, batch: batch, g, into: dInput.data)
-        return dInput
+        // Partials are added in worker order: the same bits for the same thread count.
+        for t in partials.prefix(workers - 1) {
+            for i in 0..<weightCount { dWeight[i] += t[i] }
+            if let dBias { for o in 0..<outChannels { dBias[o] += t[weightCount + o] } }
+        }
+        return needsInputGradient ? dInput : nil
     }
 }

@@ -6,6 +6,8 @@ public final class Linear: Layer {
     public let inFeatures: Int
     public let outFeatures: Int
     public let hasBias: Bool
+    /// A following ReLU folded into this layer (Network.fuse).
+    public var fusedReLU = false
     private var weight: UnsafeMutablePointer<Float>!  // [out, in]
     private var bias: UnsafeMutablePointer<Float>?  // [out]
     private var dWeight: UnsafeMutablePointer<Float>!  // [out, in]
@@ -55,12 +57,15 @@ public final class Linear: Layer {
         BLAS.gemm(transB: true, m: batch, n: outFeatures, k: inFeatures,
                   a: x.data, lda: inFeatures, b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
         if let bias { Kernels.addRowBias(output.data, rows: batch, cols: outFeatures, bias: bias) }
+        if fusedReLU { Kernels.relu(output.data, output.data, output.count) }
         return output
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let batch = dy.rows
+        // The fused ReLU's mask, applied in place: dy is this layer's to consume.
+        if fusedReLU { Kernels.reluBackward(output.data, dy.data, dy.data, dy.count) }
         // dW[out, in] += dy[B, out]ᵀ · x[B, in]
         BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: batch,
                   a: dy.data, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: dWeight, ldc: inFeatures)

@@ -23,9 +23,25 @@ public final class Network {
         }
         var rng = SeededGenerator(seed: seed)
         for layer in layers { layer.seed(rng.next()) }
+        Self.fuse(layers)
     }
 
     deinit { gradients.deallocate() }
+
+    /// Folds each ReLU into the Conv2d or Linear right before it, so the activation costs no extra pass over memory.
+    /// The result is bit-for-bit the same: max(x, 0) is applied to the same values.
+    static func fuse(_ layers: [Layer]) {
+        for (previous, next) in zip(layers, layers.dropFirst()) {
+            guard let relu = next as? Activation, relu.kind == .relu else { continue }
+            if let conv = previous as? Conv2d {
+                conv.fusedReLU = true
+                relu.fused = true
+            } else if let linear = previous as? Linear {
+                linear.fusedReLU = true
+                relu.fused = true
+            }
+        }
+    }
 
     /// Seconds spent per layer ("3 Conv2d forward"), collected only when set to a dictionary (benchmarks).
     public var profile: [String: Double]?

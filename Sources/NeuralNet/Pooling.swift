@@ -32,6 +32,26 @@ public final class MaxPool2d: Layer {
         let xin = x.data, y = output.data, kernel = self.kernel, stride = self.stride, padding = self.padding
         argmax.withUnsafeMutableBufferPointer { idx in
             let idx = idx.baseAddress!
+            if kernel == 2 && stride == 2 && padding == 0 {
+                // The common 2×2 pooling, without bounds checks: every window lies inside the image.
+                Parallel.forEach(b * c) { plane in
+                    let src = xin + plane * h * w
+                    for oh in 0..<ho {
+                        let r0 = src + 2 * oh * w, r1 = r0 + w
+                        let o = (plane * ho + oh) * wo
+                        for ow in 0..<wo {
+                            let j = 2 * ow
+                            var best = r0[j], at = 2 * oh * w + j
+                            if r0[j + 1] > best { best = r0[j + 1]; at += 1 }
+                            if r1[j] > best { best = r1[j]; at = (2 * oh + 1) * w + j }
+                            if r1[j + 1] > best { best = r1[j + 1]; at = (2 * oh + 1) * w + j + 1 }
+                            y[o + ow] = best
+                            idx[o + ow] = Int32(at)
+                        }
+                    }
+                }
+                return
+            }
             Parallel.forEach(b * c) { plane in
                 let src = xin + plane * h * w
                 for oh in 0..<ho {

@@ -87,9 +87,18 @@ public enum Im2Col {
                             if ih < 0 || ih >= g.height { continue }
                             let dst = image + ih * g.width
                             let line = from + oh * wo
-                            for ow in 0..<wo {
-                                let iw = ow * g.stride - g.padding + kj
-                                if iw >= 0 && iw < g.width { dst[iw] += line[ow] }
+                            if g.stride == 1 {
+                                // Contiguous run, as in the forward pass.
+                                let shift = kj - g.padding
+                                let first = min(wo, max(0, -shift))
+                                let last = max(first, min(wo, g.width - shift))
+                                let out = dst + shift
+                                for ow in first..<last { out[ow] += line[ow] }
+                            } else {
+                                for ow in 0..<wo {
+                                    let iw = ow * g.stride - g.padding + kj
+                                    if iw >= 0 && iw < g.width { dst[iw] += line[ow] }
+                                }
                             }
                         }
                     }

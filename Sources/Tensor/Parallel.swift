@@ -35,6 +35,25 @@ public enum Parallel {
         }
     }
 
+    /// Like forEachChunk, also passing the chunk's index (0..<threads), so each worker can own scratch buffers.
+    /// Inside a chunk, nested parallel loops run serially: the outer split already uses every thread.
+    @inline(__always)
+    public static func forEachWorker(_ count: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
+        let t = max(1, min(threads, count))
+        let chunk = (count + t - 1) / max(t, 1)
+        DispatchQueue.concurrentPerform(iterations: t) { i in
+            let start = i * chunk, end = min(count, start + chunk)
+            guard start < end else { return }
+            let saved = threads
+            threads = 1
+            body(i, start..<end)
+            threads = saved
+        }
+    }
+
+    /// Workers forEachWorker will use for `count` items.
+    public static func workers(for count: Int) -> Int { max(1, min(threads, count)) }
+
     /// Calls `body(i)` for each i in 0..<count, split into contiguous chunks over the threads.
     @inline(__always)
     public static func forEach(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> Void) {

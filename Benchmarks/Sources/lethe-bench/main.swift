@@ -64,6 +64,7 @@ trainRecipe.epochs = epochs
 let control = JobControl(progress: { p in epochSeconds.append(Double(data.train.count) / p.examplesPerSecond) })
 _ = try Trainer.train(network, on: data.train, indices: all, recipe: trainRecipe, rng: &rng, control: control)
 
+let trainPeak = peakResidentMiB()
 if profiling {
     for (k, v) in network.profile!.sorted(by: { $0.value > $1.value }) {
         FileHandle.standardError.write(Data("\(String(format: "%8.3f", v)) s  \(k)\n".utf8))
@@ -86,6 +87,7 @@ result["eval10k_s"] = rounded(evalSeconds, 10000)
 result["test_acc"] = predictions.accuracy
 result["train_gflops_per_s"] = trainRate
 result["eval_gflops_per_s"] = evalRate
+result["train_peak_rss_mib"] = trainPeak.rounded()
 result["peak_rss_mib"] = peakResidentMiB().rounded()
 let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
 print(String(decoding: json, as: UTF8.self))
