@@ -59,14 +59,34 @@ public final class Dataset: @unchecked Sendable {
     public let test: LabeledExamples
     /// Where it came from, for humans and the run record.
     public let origin: String
+    /// A group id per training example (e.g. the person in a face image), for forget sets of whole groups.
+    public let trainGroups: [Int]?
+    /// The normalisation applied at load time, if any.
+    public let normalization: Normalization?
+    /// Applied to the training part when a model trains on it.
+    public let augmentation: Augmentation?
 
-    public init(train: LabeledExamples, test: LabeledExamples, origin: String) throws {
+    public init(train: LabeledExamples, test: LabeledExamples, origin: String, trainGroups: [Int]? = nil,
+                normalization: Normalization? = nil, augmentation: Augmentation? = nil) throws {
         guard train.exampleShape == test.exampleShape else {
             throw DataError.invalid(file: origin, problem: "train examples have shape \(train.exampleShape) but test examples \(test.exampleShape)")
+        }
+        if let trainGroups, trainGroups.count != train.count {
+            throw DataError.invalid(file: origin, problem: "\(trainGroups.count) group ids for \(train.count) training examples")
         }
         self.train = train
         self.test = test
         self.origin = origin
+        self.trainGroups = trainGroups
+        self.normalization = normalization
+        self.augmentation = augmentation
+    }
+
+    /// The training part as the Trainer should read it: augmented (from `seed`) when the dataset says so.
+    public func trainingSource(seed: UInt64) -> ExampleSource {
+        guard let augmentation, !augmentation.isIdentity else { return train }
+        // A stream apart from the job's shuffling stream, which is seeded with the same seed.
+        return AugmentedSource(train, augmentation: augmentation, padValues: normalization?.normalisedZero, seed: seed ^ 0x6175_676D_656E_7421)
     }
 
     public var exampleShape: [Int] { train.exampleShape }

@@ -16,12 +16,20 @@ public struct Split: Sendable {
     }
 }
 
-/// How the forget set is chosen.
+/// How the forget set is chosen (ForgetSets.swift draws it).
 public enum ForgetSelection: Sendable {
     /// A uniformly random fraction of the training part, rounded to the nearest count.
     case fraction(Double)
     /// A uniformly random number of training examples.
     case count(Int)
+    /// Every training example of these classes.
+    case classes([Int])
+    /// Exactly these training indices (inline, or from an `.npy` file such as the starting kit's forget_idx.npy).
+    case indices([Int])
+    /// Every training example whose group id is listed.
+    case groups([Int])
+    /// Every training example of this many groups drawn at random.
+    case randomGroups(Int)
 }
 
 public enum SplitBuilder {
@@ -31,26 +39,18 @@ public enum SplitBuilder {
         dataset: Dataset, forget selection: ForgetSelection, validationFraction: Double = 0.5, seed: UInt64
     ) throws -> Split {
         let n = dataset.train.count
-        let forgetCount: Int
-        switch selection {
-        case .fraction(let f):
-            guard f > 0, f < 1 else { throw SplitError("forget.fraction must be in (0, 1), got \(f)") }
-            forgetCount = Int((f * Double(n)).rounded())
-        case .count(let c):
-            guard c > 0, c < n else { throw SplitError("forget.count must be in 1..<\(n) (the training part's size), got \(c)") }
-            forgetCount = c
-        }
-        guard forgetCount > 0 else { throw SplitError("the forget set would be empty") }
-        guard forgetCount < n else { throw SplitError("the retain set would be empty") }
-        guard validationFraction >= 0, validationFraction < 1 else {
-            throw SplitError("validationFraction must be in [0, 1), got \(validationFraction)")
-        }
         var rng = SeededGenerator(seed: seed)
         var forgetRNG = rng.fork()
         var testRNG = rng.fork()
-        let order = forgetRNG.permutation(n)
-        let forget = order[..<forgetCount].sorted()
-        let retain = order[forgetCount...].sorted()
+        let forget = try selection.select(from: dataset, rng: &forgetRNG)
+        guard !forget.isEmpty else { throw SplitError("the forget set would be empty") }
+        guard forget.count < n else { throw SplitError("the retain set would be empty: the forget set holds all \(n) training examples") }
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw SplitError("validationFraction must be in [0, 1), got \(validationFraction)")
+        }
+        var inForget = [Bool](repeating: false, count: n)
+        for i in forget { inForget[i] = true }
+        let retain = (0..<n).filter { !inForget[$0] }
         let testOrder = testRNG.permutation(dataset.test.count)
         let validationCount = Int((validationFraction * Double(dataset.test.count)).rounded())
         return Split(retain: retain, forget: forget, validation: testOrder[..<validationCount].sorted(),

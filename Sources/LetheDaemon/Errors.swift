@@ -13,6 +13,13 @@ extension Daemon {
             case .missing: return RPCError(code: .notFound, message: e.description)
             case .invalid: return RPCError(code: .invalidData, message: e.description)
             }
+        case let e as ModelFileError:
+            switch e {
+            case .missing: return RPCError(code: .notFound, message: e.description)
+            case .invalid: return RPCError(code: .invalidData, message: e.description)
+            case .mismatch: return RPCError(code: .shapeMismatch, message: e.description)
+            case .needsArchitecture: return .invalidParams(e.description)
+            }
         case let e as ArchitectureError: return RPCError(code: .shapeMismatch, message: e.description)
         case let e as ShapeError: return RPCError(code: .shapeMismatch, message: e.description)
         case let e as SplitError: return .invalidParams(e.description)

@@ -33,6 +33,11 @@ extension Daemon {
             .method(Forget.self) { p, c in try await d.forget(p, c) },
             .method(Evaluate.self) { p, c in try await d.evaluate(p, c) },
             .method(Attack.self) { p, c in try await d.attack(p, c) },
+            // Bring your own data and models (PersistenceHandlers.swift).
+            .method(SplitInfo.self) { p, _ in try await d.splitInfo(p) },
+            .method(ModelSave.self) { p, c in try await d.saveModel(p, c) },
+            .method(ModelLoad.self) { p, c in try await d.loadModel(p, c) },
+            .method(ModelPredict.self) { p, c in try await d.predict(p, c) },
         ]
     }
 }

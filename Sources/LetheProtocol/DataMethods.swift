@@ -11,12 +11,29 @@ public enum DatasetLoad: LetheMethod {
         /// A directory of MNIST-style IDX files (`train-images-idx3-ubyte[.gz]` …); default Debian's
         /// `/usr/share/datasets/fashion-mnist`.
         public var path: String?
-        /// Number of classes; default 10.
+        /// Number of classes; default 10 for idx and cifar10, else one more than the largest label.
         public var classes: Int?
-        public init(name: String? = nil, path: String? = nil, classes: Int? = nil) {
+        /// "idx" (default), "npy", "npz", "cifar10" or "csv"; the rest of the options are in DatasetFormats.swift.
+        public var format: String?
+        public var files: [String: String]?
+        public var layout: String?
+        public var labelColumn: String?
+        public var groupColumn: String?
+        public var normalize: NormalizeSpec?
+        public var augment: AugmentSpec?
+        public init(name: String? = nil, path: String? = nil, classes: Int? = nil, format: String? = nil,
+                    files: [String: String]? = nil, layout: String? = nil, labelColumn: String? = nil,
+                    groupColumn: String? = nil, normalize: NormalizeSpec? = nil, augment: AugmentSpec? = nil) {
             self.name = name
             self.path = path
             self.classes = classes
+            self.format = format
+            self.files = files
+            self.layout = layout
+            self.labelColumn = labelColumn
+            self.groupColumn = groupColumn
+            self.normalize = normalize
+            self.augment = augment
         }
     }
 
@@ -28,7 +45,14 @@ public enum DatasetLoad: LetheMethod {
         public let exampleShape: [Int]
         public let classCount: Int
         public let seconds: Double
-        public init(name: String, origin: String, trainCount: Int, testCount: Int, exampleShape: [Int], classCount: Int, seconds: Double) {
+        public var format: String?
+        /// Distinct group ids of the training part, when it has them.
+        public var groupCount: Int?
+        /// The normalisation applied (given or computed), and the training augmentation.
+        public var normalization: NormalizeSpec?
+        public var augmentation: AugmentSpec?
+        public init(name: String, origin: String, trainCount: Int, testCount: Int, exampleShape: [Int], classCount: Int, seconds: Double,
+                    format: String? = nil, groupCount: Int? = nil, normalization: NormalizeSpec? = nil, augmentation: AugmentSpec? = nil) {
             self.name = name
             self.origin = origin
             self.trainCount = trainCount
@@ -36,6 +60,10 @@ public enum DatasetLoad: LetheMethod {
             self.exampleShape = exampleShape
             self.classCount = classCount
             self.seconds = seconds
+            self.format = format
+            self.groupCount = groupCount
+            self.normalization = normalization
+            self.augmentation = augmentation
         }
     }
 }
@@ -68,9 +96,23 @@ public enum SplitCreate: LetheMethod {
         public var fraction: Double?
         /// A uniformly random number of training examples.
         public var count: Int?
-        public init(fraction: Double? = nil, count: Int? = nil) {
+        /// Every training example of these classes.
+        public var classes: [Int]?
+        /// Exactly these training indices, inline or from a 1-D integer `.npy` file (the starting kit's forget_idx.npy).
+        public var indices: [Int]?
+        public var indicesFile: String?
+        /// Every training example of these group ids, or of this many groups drawn at random.
+        public var groups: [Int]?
+        public var randomGroups: Int?
+        public init(fraction: Double? = nil, count: Int? = nil, classes: [Int]? = nil, indices: [Int]? = nil,
+                    indicesFile: String? = nil, groups: [Int]? = nil, randomGroups: Int? = nil) {
             self.fraction = fraction
             self.count = count
+            self.classes = classes
+            self.indices = indices
+            self.indicesFile = indicesFile
+            self.groups = groups
+            self.randomGroups = randomGroups
         }
     }
 

@@ -58,20 +58,30 @@ struct DatasetCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: DatasetLoad.summary)
         @OptionGroup var options: GlobalOptions
         @Option(help: "Name in the workspace.") var name: String?
-        @Option(help: "Directory of MNIST-style IDX files (default: Fashion-MNIST).") var path: String?
+        @Option(help: "Directory of MNIST-style IDX files (default: Fashion-MNIST), or the data of --format.") var path: String?
         @Option(help: "Number of classes.") var classes: Int?
+        @OptionGroup var formats: DatasetFormatOptions
 
         func run() throws {
-            let r = try options.client().call(DatasetLoad.self, .init(name: name, path: path, classes: classes))
+            var params = try formats.apply(to: .init(name: name, path: path, classes: classes))
+            params.path = path.map { URL(fileURLWithPath: $0).path }  // the daemon's working directory is not ours
+            let r = try options.client().call(DatasetLoad.self, params)
             if options.json { return Output.json(r) }
-            Output.fields([("dataset", r.name), ("origin", r.origin), ("train", "\(r.trainCount)"), ("test", "\(r.testCount)"),
-                           ("example shape", "\(r.exampleShape)"), ("classes", "\(r.classCount)"), ("loaded in", Output.seconds(r.seconds))])
+            var fields = [("dataset", r.name), ("origin", r.origin), ("train", "\(r.trainCount)"), ("test", "\(r.testCount)"),
+                          ("example shape", "\(r.exampleShape)"), ("classes", "\(r.classCount)")]
+            if let g = r.groupCount { fields.append(("groups", "\(g)")) }
+            if let n = r.normalization, let m = n.mean, let s = n.std {
+                fields.append(("normalised", "mean \(m.map { Output.number($0) }) std \(s.map { Output.number($0) })"))
+            }
+            if let a = r.augmentation { fields.append(("augmentation", "crop padding \(a.cropPadding ?? 0), flip \(a.horizontalFlip ?? false)")) }
+            fields.append(("loaded in", Output.seconds(r.seconds)))
+            Output.fields(fields)
         }
     }
 }
 
 struct SplitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "split", abstract: "Splits.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(commandName: "split", abstract: "Splits.", subcommands: [Create.self, SplitInfoCommand.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: SplitCreate.summary)
@@ -80,11 +90,14 @@ struct SplitCommand: ParsableCommand {
         @Option(help: "Name in the workspace.") var name: String?
         @Option(help: "Random fraction of the training part to forget.") var fraction: Double?
         @Option(help: "Random number of training examples to forget.") var count: Int?
+        @OptionGroup var selection: ForgetSelectionOptions
         @Option(help: "Fraction of the test part used for validation.") var validationFraction: Double?
         @Option(help: "Seed.") var seed: UInt64?
 
         func run() throws {
-            let forget = SplitCreate.ForgetSpec(fraction: fraction ?? (count == nil ? 0.1 : nil), count: count)
+            var forget = try selection.spec()
+            forget.count = count
+            forget.fraction = fraction ?? (count == nil && selection.isEmpty ? 0.1 : nil)
             let r = try options.client().call(SplitCreate.self, .init(name: name, dataset: dataset, forget: forget,
                                                                       validationFraction: validationFraction, seed: seed))
             if options.json { return Output.json(r) }
@@ -95,7 +108,9 @@ struct SplitCommand: ParsableCommand {
 }
 
 struct ModelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "model", abstract: "Models.", subcommands: [Create.self, Train.self, Info.self])
+    static let configuration = CommandConfiguration(commandName: "model", abstract: "Models.",
+                                                    subcommands: [Create.self, Train.self, Info.self, ModelSaveCommand.self, ModelLoadCommand.self,
+                                                                  ModelPredictCommand.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: ModelCreate.summary)

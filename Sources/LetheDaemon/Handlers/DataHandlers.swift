@@ -8,30 +8,27 @@ extension Daemon {
     func loadDataset(_ p: DatasetLoad.Params, _ context: RequestContext) async throws -> DatasetLoad.Result {
         let name = p.name ?? "fashion-mnist"
         try Validate.name(name, field: "name")
-        let path = p.path ?? DatasetLoader.fashionMNISTDirectory
-        let classes = p.classes ?? 10
-        guard classes >= 2 else { throw RPCError.invalidParams("parameter 'classes' must be at least 2, got \(classes)") }
+        let source = try Self.datasetSource(p)
         let (dataset, seconds) = try await job(DatasetLoad.name, target: name, token: nil, context: context) { _ in
             let start = monotonicSeconds()
-            let d = try DatasetLoader.loadIDXDirectory(path, classCount: classes)
+            let d = try DatasetLoader.load(source)
             return (d, monotonicSeconds() - start)
         }
+        // Published only now, whole: a failed load leaves the workspace as it was.
         await workspace.put(dataset: dataset, as: name)
-        logger.info("loaded dataset \(name) from \(path) in \(seconds) s")
+        logger.info("loaded dataset \(name) (\(source.format.rawValue)) from \(source.path) in \(seconds) s")
         return .init(name: name, origin: dataset.origin, trainCount: dataset.train.count, testCount: dataset.test.count,
-                     exampleShape: dataset.exampleShape, classCount: dataset.classCount, seconds: seconds)
+                     exampleShape: dataset.exampleShape, classCount: dataset.classCount, seconds: seconds,
+                     format: source.format.rawValue, groupCount: dataset.trainGroups.map { Set($0).count },
+                     normalization: dataset.normalization.map { NormalizeSpec(mean: $0.mean.map(Double.init), std: $0.std.map(Double.init)) },
+                     augmentation: dataset.augmentation.map { AugmentSpec(cropPadding: $0.cropPadding, horizontalFlip: $0.horizontalFlip) })
     }
 
     func createSplit(_ p: SplitCreate.Params) async throws -> SplitCreate.Result {
         let dataset = try await workspace.dataset(p.dataset)
         let name = p.name ?? "\(p.dataset)-split"
         try Validate.name(name, field: "name")
-        let selection: ForgetSelection
-        switch (p.forget.fraction, p.forget.count) {
-        case (let f?, nil): selection = .fraction(f)
-        case (nil, let c?): selection = .count(c)
-        default: throw RPCError.invalidParams("parameter 'forget' needs exactly one of 'fraction' or 'count'")
-        }
+        let selection = try Self.forgetSelection(p.forget)
         let seed = p.seed ?? 0
         let split = try SplitBuilder.make(dataset: dataset, forget: selection, validationFraction: p.validationFraction ?? 0.5, seed: seed)
         await workspace.put(split: SplitEntry(dataset: p.dataset, data: dataset, split: split, seed: seed), as: name)

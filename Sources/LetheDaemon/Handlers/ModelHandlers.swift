@@ -45,7 +45,9 @@ extension Daemon {
                 let model = entry.model.clone()
                 var rng = SeededGenerator(seed: seed)
                 let network = Network(model: model, seed: rng.next())
-                let summary = try Trainer.train(network, on: dataset.train, indices: indices, recipe: recipe, rng: &rng, control: control)
+                // The training part, augmented when the dataset was loaded with augmentation (seeded from the job's seed).
+                let summary = try Trainer.train(network, on: dataset.trainingSource(seed: seed), indices: indices, recipe: recipe,
+                                                rng: &rng, control: control)
                 return (model, summary)
             }
             return (ModelEntry(model: model, dataset: entry.dataset, recipe: recipe), (model, summary))

@@ -1,0 +1,61 @@
+// Docs/BringYourOwnData.md's tested shell block, run command by command with the real `lethe` CLI against a real
+// lethed, in a copy of the fixture directory (the files its PyTorch snippet writes), so the README's example and
+// the test are the same commands.
+import Foundation
+import JSONRPC
+import XCTest
+
+final class DocsTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `lethe …` lines of the first ```sh block after `<!-- tested -->`.
+    static func testedCommands(_ markdown: String) -> [[String]] {
+        guard let marker = markdown.range(of: "<!-- tested -->") else { return [] }
+        let after = markdown[marker.upperBound...]
+        guard let open = after.range(of: "```sh\n"), let close = after[open.upperBound...].range(of: "```") else { return [] }
+        var commands: [[String]] = []
+        for line in after[open.upperBound..<close.lowerBound].split(separator: "\n") {
+            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words: [String] = code.split(separator: " ").map { String($0) }
+            if words.first == "lethe" { commands.append(words) }
+        }
+        return commands
+    }
+
+    func testBringYourOwnDataSessionRunsAsWritten() throws {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("Docs/BringYourOwnData.md"), encoding: .utf8)
+        let commands = Self.testedCommands(doc)
+        XCTAssertGreaterThanOrEqual(commands.count, 8, "the tested block was found")
+
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let work = NSTemporaryDirectory() + "lethe-docs-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("Tests/Fixtures/byod").path, toPath: work)
+        let lethe = DaemonProcess.binary.deletingLastPathComponent().appendingPathComponent("lethe")
+        for command in commands {
+            let p = Process()
+            p.executableURL = lethe
+            p.arguments = Array(command.dropFirst())
+            p.currentDirectoryURL = URL(fileURLWithPath: work)
+            p.environment = ["LETHE_SOCKET": daemon.socketPath, "PATH": "/usr/bin:/bin"]
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(p.terminationStatus, 0, "\(command.joined(separator: " ")): \(message)")
+        }
+        // What section 3 reads back.
+        func npyShape(_ name: String) throws -> String {
+            let b = try Data(contentsOf: URL(fileURLWithPath: "\(work)/\(name)"))
+            return String(decoding: b[10..<(10 + Int(b[8]) + Int(b[9]) << 8)], as: UTF8.self)
+        }
+        let forgetHeader = try npyShape("forget_probs.npy"), testHeader = try npyShape("test_logits.npy")
+        XCTAssertTrue(forgetHeader.contains("'shape': (6, 3)"), forgetHeader)
+        XCTAssertTrue(testHeader.contains("'shape': (12, 3)"), testHeader)
+        let c = try daemon.connect()
+        let reloaded = try c.call("model/load", ["name": "back", "path": .string("\(work)/unlearned.safetensors")])
+        XCTAssertEqual(reloaded.result?["architecture"]?["hidden"], [8, 6], "\(reloaded)")
+    }
+}
