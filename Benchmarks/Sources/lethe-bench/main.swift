@@ -37,6 +37,30 @@ if args[1] == "gemm" {
     print("{\"workload\":\"gemm2048\",\"threads\":\(threads),\"gflops\":\(String(format: "%.1f", gemmCeiling(threads: threads)))}")
     exit(0)
 }
+if args[1] == "infer" {
+    // lethe-bench infer KIND THREADS [BATCH]: inference on the 10k test set, best of 3 (an untrained model computes
+    // the same FLOPs as a trained one).
+    let kind = args[2], threads = Int(args[3])!, batch = args.count > 4 ? Int(args[4])! : 1000
+    BLAS.setThreads(threads)
+    Parallel.threads = threads
+    let data = try DatasetLoader.loadIDXDirectory(DatasetLoader.fashionMNISTDirectory)
+    let model = try Model(architecture: Architecture(kind: kind), inputShape: data.exampleShape, classCount: 10, seed: 0)
+    let network = Network(model: model)
+    if ProcessInfo.processInfo.environment["LETHE_PROFILE"] != nil { network.profile = [:] }
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = monotonicSeconds()
+        _ = try Inference.predict(network, on: data.test, indices: Array(0..<data.test.count), batchSize: batch)
+        best = min(best, monotonicSeconds() - start)
+    }
+    if let profile = network.profile {
+        for (k, v) in profile.sorted(by: { $0.value > $1.value }).prefix(6) {
+            FileHandle.standardError.write(Data("\(String(format: "%8.3f", v / 3)) s  \(k)\n".utf8))
+        }
+    }
+    print("{\"workload\":\"\(kind)_infer10k\",\"threads\":\(threads),\"batch\":\(batch),\"seconds\":\(String(format: "%.4f", best))}")
+    exit(0)
+}
 let kind = args[1]
 let epochs = args.count > 2 ? Int(args[2])! : 1
 let threads = args.count > 3 ? Int(args[3])! : 2
