@@ -82,14 +82,18 @@ public final class Conv2d: Layer {
     // matrix [in·k·k, Ho·Wo] — small enough to stay in cache — and multiplies it with single-threaded BLAS, writing
     // straight into the NCHW output. No batch-sized column matrix, no reordering pass.
 
-    private var columns: [Tensor] = []  // per worker: [in·k·k, Ho·Wo]
+    private var columns: [Tensor] = []  // per worker: [in·k·k, G·Ho·Wo]
+    private var products: [Tensor] = []  // per worker: [out, G·Ho·Wo]
     private var weightGradients: [Tensor] = []  // per worker but the first: partial ∂L/∂W, ∂L/∂b
     private var input: Tensor?
 
     private func scratch(_ workers: Int, plane: Int) {
         while columns.count < workers { columns.append(Tensor(shape: [0])) }
-        for c in columns { c.resize([patchSize, plane]) }
+        for c in columns where c.count < patchSize * plane { c.resize([patchSize, plane]) }
     }
+
+    // Convolution is linear in x: the fused ReLU aside, dy·∂y/∂x is the same for every image, so grouping images
+    // changes only how the sums are blocked, not what is summed.
 
     /// Runs `body` with OpenBLAS single-threaded: the workers already use every core.
     private func withSerialBLAS<T>(_ workers: Int, _ body: () -> T) -> T {
@@ -109,21 +113,34 @@ public final class Conv2d: Layer {
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         output.resize([batch, outChannels, g.outHeight, g.outWidth])
         let workers = Parallel.workers(for: batch)
-        scratch(workers, plane: plane)
+        // Images per product: enough columns for an efficient GEMM, few enough to stay in cache.
+        let group = max(1, min(8, 1024 / max(plane, 1)))
+        scratch(workers, plane: plane * group)
+        while products.count < workers { products.append(Tensor(shape: [0])) }
+        for p in products { p.resize([outChannels, plane * group]) }
         let y = output.data, xin = x.data, weight = self.weight!, bias = self.bias, relu = fusedReLU
-        let outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
+        let outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns, products = self.products
         withSerialBLAS(workers) {
             Parallel.forEachWorker(batch) { worker, images in
-                let col = columns[worker].data
-                for b in images {
-                    Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
-                    let out = y + b * outChannels * plane
-                    // out[out, P] = W[out, in·k·k] · col[in·k·k, P]
-                    BLAS.gemm(m: outChannels, n: plane, k: patchSize, a: weight, lda: patchSize, b: col, ldb: plane, c: out, ldc: plane)
+                let col = columns[worker].data, product = products[worker].data
+                var first = images.lowerBound
+                while first < images.upperBound {
+                    let n = min(group, images.upperBound - first)
+                    let width = n * plane
+                    // col[in·k·k, n·P] for n images, then product[out, n·P] = W · col
+                    Im2Col.forward(xin + first * imageSize, batch: n, g, into: col)
+                    BLAS.gemm(m: outChannels, n: width, k: patchSize, a: weight, lda: patchSize, b: col, ldb: width,
+                              c: product, ldc: width)
+                    // Back to NCHW, with the bias and the fused ReLU.
                     for o in 0..<outChannels {
-                        let row = out + o * plane, b0 = bias?[o] ?? 0
-                        if relu { for i in 0..<plane { row[i] = max(row[i] + b0, 0) } } else if b0 != 0 { for i in 0..<plane { row[i] += b0 } }
+                        let b0 = bias?[o] ?? 0
+                        for i in 0..<n {
+                            let src = product + o * width + i * plane
+                            let dst = y + ((first + i) * outChannels + o) * plane
+                            if relu { for j in 0..<plane { dst[j] = max(src[j] + b0, 0) } } else { for j in 0..<plane { dst[j] = src[j] + b0 } }
+                        }
                     }
+                    first += n
                 }
             }
         }
@@ -134,7 +151,10 @@ public final class Conv2d: Layer {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         let workers = Parallel.workers(for: batch)
-        scratch(workers, plane: plane)
+        let group = max(1, min(8, 1024 / max(plane, 1)))
+        scratch(workers, plane: plane * group)
+        while products.count < workers { products.append(Tensor(shape: [0])) }
+        for p in products where p.count < outChannels * plane * group { p.resize([outChannels, plane * group]) }
         let weightCount = outChannels * patchSize
         while weightGradients.count < workers - 1 { weightGradients.append(Tensor(shape: [0])) }
         for t in weightGradients.prefix(workers - 1) {
@@ -145,30 +165,39 @@ public final class Conv2d: Layer {
         let d = dy.data, xin = x.data, y = output.data, dx = dInput.data, weight = self.weight!
         let relu = fusedReLU, outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
         let hasBias = self.hasBias, dWeight = self.dWeight!, dBias = self.dBias, partials = self.weightGradients
+        let products = self.products
         withSerialBLAS(workers) {
             Parallel.forEachWorker(batch) { worker, images in
-                let col = columns[worker].data
+                let col = columns[worker].data, dyGroup = products[worker].data
                 // Worker 0 accumulates straight into the gradient buffer; the others into partials added below.
                 let dW = worker == 0 ? dWeight : partials[worker - 1].data
                 let dB = worker == 0 ? dBias : (hasBias ? partials[worker - 1].data + weightCount : nil)
-                for b in images {
-                    let dyb = d + b * outChannels * plane
-                    // The fused ReLU's mask, in place (dy is this layer's to consume), and the bias gradient.
-                    let out = y + b * outChannels * plane
+                var first = images.lowerBound
+                while first < images.upperBound {
+                    let n = min(group, images.upperBound - first)
+                    let width = n * plane
+                    // dy of n images as [out, n·P], with the fused ReLU's mask applied and the bias gradient summed.
                     for o in 0..<outChannels {
-                        let row = dyb + o * plane
-                        let sum = relu ? Kernels.maskedSum(row, where: out + o * plane, plane) : Kernels.sum(row, plane)
+                        var sum: Float = 0
+                        for i in 0..<n {
+                            let offset = ((first + i) * outChannels + o) * plane
+                            let dst = dyGroup + o * width + i * plane
+                            dst.update(from: d + offset, count: plane)
+                            sum += relu ? Kernels.maskedSum(dst, where: y + offset, plane) : Kernels.sum(dst, plane)
+                        }
                         dB?[o] += sum
                     }
-                    Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
-                    // dW[out, in·k·k] += dy_b[out, P] · col[in·k·k, P]ᵀ
-                    BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: plane, a: dyb, lda: plane, b: col, ldb: plane,
+                    Im2Col.forward(xin + first * imageSize, batch: n, g, into: col)
+                    // dW[out, in·k·k] += dy[out, n·P] · col[in·k·k, n·P]ᵀ
+                    BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: width, a: dyGroup, lda: width, b: col, ldb: width,
                               beta: 1, c: dW, ldc: patchSize)
-                    guard needsInputGradient else { continue }
-                    // dcol[in·k·k, P] = Wᵀ · dy_b, then back to image layout.
-                    BLAS.gemm(transA: true, m: patchSize, n: plane, k: outChannels, a: weight, lda: patchSize, b: dyb, ldb: plane,
-                              c: col, ldc: plane)
-                    Im2Col.backward(col, batch: 1, g, into: dx + b * imageSize)
+                    if needsInputGradient {
+                        // dcol[in·k·k, n·P] = Wᵀ · dy, then back to image layout.
+                        BLAS.gemm(transA: true, m: patchSize, n: width, k: outChannels, a: weight, lda: patchSize, b: dyGroup, ldb: width,
+                                  c: col, ldc: width)
+                        Im2Col.backward(col, batch: n, g, into: dx + first * imageSize)
+                    }
+                    first += n
                 }
             }
         }
