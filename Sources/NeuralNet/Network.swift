@@ -6,6 +6,8 @@ public final class Network {
     public let model: Model
     public let layers: [Layer]
     public let gradients: UnsafeMutablePointer<Float>  // [model.parameterCount], same layout as the parameters
+    /// Index of the first layer with parameters (layers.count when none has any).
+    private let firstTrainable: Int
 
     /// `seed` feeds the layers' own random draws (Dropout), one derived seed per layer.
     public init(model: Model, seed: UInt64 = 0) {
@@ -13,6 +15,7 @@ public final class Network {
         // The architecture was validated when the model was made.
         let named = try! model.architecture.makeLayers(inputShape: model.inputShape, classCount: model.classCount)
         layers = named.map(\.layer)
+        firstTrainable = layers.firstIndex { $0.parameterCount > 0 } ?? layers.count
         gradients = .allocate(capacity: max(1, model.parameterCount))
         gradients.initialize(repeating: 0, count: max(1, model.parameterCount))
         var offset = 0, bufferOffset = 0
@@ -64,7 +67,9 @@ public final class Network {
         for (i, layer) in layers.enumerated().reversed() {
             guard let dy = g else { break }
             let start = profile == nil ? 0 : monotonicSeconds()
-            g = layer.backward(dy, needsInputGradient: i > 0 || needsInputGradient)
+            // An input gradient is only worth computing when a layer before this one has parameters to train (the
+            // mlp's first Linear follows a Flatten: its 784-wide input gradient would go nowhere).
+            g = layer.backward(dy, needsInputGradient: i > firstTrainable || needsInputGradient)
             if profile != nil { profile!["\(i) \(type(of: layer)) backward", default: 0] += monotonicSeconds() - start }
         }
         return g

@@ -39,17 +39,33 @@ public final class SGD: Optimizer {
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, frozen: UnsafePointer<Float>?) {
         let lr = learningRate, mu = momentum, wd = weightDecay, first = !started, nesterov = self.nesterov, v = velocity
         started = true
+        // Branch-free loop bodies, one per case, so each vectorises; a frozen mask scales the whole update
+        // (0 leaves the parameter exactly as it was).
         Parallel.forEachChunk(count, minimumChunk: 1 << 16) { r in
-            for i in r {
-                if let frozen, frozen[i] == 0 { continue }
-                let grad = g[i] + wd * p[i]
-                if mu == 0 {
-                    p[i] -= lr * grad
-                    continue
+            switch (mu == 0, frozen) {
+            case (true, nil):
+                for i in r { p[i] -= lr * (g[i] + wd * p[i]) }
+            case (true, let f?):
+                for i in r { p[i] -= f[i] * lr * (g[i] + wd * p[i]) }
+            case (false, let f):
+                let keep: Float = first ? 0 : mu  // v = g on the first step
+                // update = v (classical) or g + μ·v (Nesterov), as a·v + b·g
+                let a: Float = nesterov ? mu : 1, b: Float = nesterov ? 1 : 0
+                if let f {
+                    for i in r {
+                        let grad = g[i] + wd * p[i]
+                        let vi = keep * v[i] + grad
+                        v[i] = vi
+                        p[i] -= f[i] * lr * (a * vi + b * grad)
+                    }
+                } else {
+                    for i in r {
+                        let grad = g[i] + wd * p[i]
+                        let vi = keep * v[i] + grad
+                        v[i] = vi
+                        p[i] -= lr * (a * vi + b * grad)
+                    }
                 }
-                let vi = first ? grad : mu * v[i] + grad
-                v[i] = vi
-                p[i] -= lr * (nesterov ? grad + mu * vi : vi)
             }
         }
     }
@@ -89,14 +105,19 @@ public final class Adam: Optimizer {
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = self.decoupled
         let c1 = 1 - powf(b1, Float(t)), c2 = 1 - powf(b2, Float(t))
         let m = self.m, s = self.s
+        // Decoupled decay shrinks θ by (1 − lr·wd); L2 decay adds wd·θ to the gradient. Branch-free bodies vectorise.
+        let shrink: Float = decoupled ? 1 - lr * wd : 1, l2: Float = decoupled ? 0 : wd
         Parallel.forEachChunk(count, minimumChunk: 1 << 16) { r in
             for i in r {
-                if let frozen, frozen[i] == 0 { continue }
-                var grad = g[i]
-                if decoupled { p[i] *= 1 - lr * wd } else { grad += wd * p[i] }
-                m[i] = b1 * m[i] + (1 - b1) * grad
-                s[i] = b2 * s[i] + (1 - b2) * grad * grad
-                p[i] -= lr * (m[i] / c1) / ((s[i] / c2).squareRoot() + eps)
+                let f: Float = frozen?[i] ?? 1
+                let theta = p[i]
+                let grad = g[i] + l2 * theta
+                let mi = b1 * m[i] + (1 - b1) * grad
+                let si = b2 * s[i] + (1 - b2) * grad * grad
+                m[i] = mi
+                s[i] = si
+                let updated = theta * shrink - lr * (mi / c1) / ((si / c2).squareRoot() + eps)
+                p[i] = f == 0 ? theta : updated
             }
         }
     }

@@ -131,20 +131,33 @@ public enum Trainer {
                 let to = min(from + batchSize, order.count)
                 let n = to - from
                 x.resize([n] + model.inputShape)
+                var mark = monotonicSeconds()
+                func lap(_ what: String) {
+                    guard network.profile != nil else { return }
+                    let now = monotonicSeconds()
+                    network.profile![what, default: 0] += now - mark
+                    mark = now
+                }
                 labels.withUnsafeMutableBufferPointer { source.gather(order[from..<to], into: x, labels: $0.baseAddress!) }
+                lap("trainer gather")
                 let logits = network.forward(x, training: true)
+                lap("trainer forward")
                 correct += countCorrect(logits, labels)
                 let loss = labels.withUnsafeBufferPointer {
                     CrossEntropy.forward(logits: logits, labels: $0.baseAddress!, options: recipe.loss, dLogits: dLogits)
                 }
                 lossSum += Double(loss) * Double(n)
+                lap("trainer loss")
                 network.zeroGradients()
+                lap("trainer zero")
                 network.backward(dLogits)
+                lap("trainer backward")
                 if let gradientMask { GradientTools.applyMask(network.gradients, gradientMask, count: model.parameterCount) }
                 if let maxNorm = recipe.clipNorm { GradientTools.clipNorm(network.gradients, count: model.parameterCount, maxNorm: maxNorm) }
                 frozen.withUnsafeBufferPointerIfPresent { frozenMask in
                     optimizer.step(parameters: model.parameters, gradients: network.gradients, frozen: frozenMask)
                 }
+                lap("trainer optimizer")
                 from = to
                 step += 1
             }
