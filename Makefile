@@ -6,7 +6,7 @@ APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev dataset-fashion-mnist s
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: deps build release demo demo-check protocol-check test bench clean
+.PHONY: deps build release demo demo-check protocol-check crosscheck test bench clean
 
 # Installs the Debian packages that are missing; says what to run when it cannot.
 deps:
@@ -52,6 +52,15 @@ protocol-check: release
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
 	python3 Protocol/check_replies.py "$$sock"
+
+# Models trained in real PyTorch, exported to safetensors, predict the same in Lethe (needs TORCH_PYTHON; not in CI).
+crosscheck: release
+	@test -n "$(TORCH_PYTHON)" || { echo "crosscheck: set TORCH_PYTHON to a Python with torch, numpy and safetensors"; exit 1; }
+	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
+	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
+	"$(TORCH_PYTHON)" Tests/acceptance/torch_crosscheck.py "$$sock" "$$dir/work"
 
 # Unit and end-to-end tests, the protocol's schema check, then the demo's acceptance check. Everything runs on the
 # release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Cross-check with real PyTorch (issue 4's done-when): models of the zoo built and trained in PyTorch, exported to
+safetensors, give the same predictions in Lethe as in PyTorch on the same inputs.
+
+Needs a Python with torch, numpy and safetensors (never a dependency of the project or of CI):
+    TORCH_PYTHON=/tmp/torch-venv/bin/python make crosscheck
+Usage: python torch_crosscheck.py SOCKET WORKDIR
+"""
+import gzip, json, os, socket, sys
+import numpy as np
+import torch, torch.nn as nn
+from safetensors.torch import save_file
+
+sock_path, work = sys.argv[1], sys.argv[2]
+os.makedirs(work, exist_ok=True)
+torch.manual_seed(0)
+
+def call(method, params, _id=[0]):
+    _id[0] += 1
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(sock_path)
+        s.sendall((json.dumps({"jsonrpc": "2.0", "id": _id[0], "method": method, "params": params}) + "\n").encode())
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            buf += chunk
+    reply = json.loads(buf)
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+D = "/usr/share/datasets/fashion-mnist"
+def idx(path):
+    with gzip.open(os.path.join(D, path)) as f:
+        data = f.read()
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * data[3]).reshape(dims)
+
+x_train = torch.tensor(idx("train-images-idx3-ubyte.gz")[:2048], dtype=torch.float32).div_(255).unsqueeze(1)
+y_train = torch.tensor(idx("train-labels-idx1-ubyte.gz")[:2048], dtype=torch.long)
+x_test = idx("t10k-images-idx3-ubyte.gz")[:64].astype(np.float32) / 255
+
+models = {
+    "mlp": ({"kind": "mlp"}, nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))),
+    "cnn": ({"kind": "cnn"}, nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1),
+                                           nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))),
+    "bn": ({"kind": "layers", "layers": [{"type": "conv2d", "out": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "batchnorm2d"},
+                                          {"type": "relu"}, {"type": "avgpool2d", "kernel": 2}, {"type": "flatten"}, {"type": "linear", "out": 10}]},
+           nn.Sequential(nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8 * 7 * 7, 10))),
+}
+failed = 0
+checks = 0
+for name, (spec, model) in models.items():
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    model.train()
+    for i in range(0, 2048, 128):  # one short epoch, so BatchNorm's running statistics move
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x_train[i:i + 128]), y_train[i:i + 128]).backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        expected = model(torch.tensor(x_test).unsqueeze(1)).numpy()
+    path = os.path.join(work, f"{name}.safetensors")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+    call("model/load", {"name": f"torch-{name}", "path": path, "architecture": spec, "inputShape": [1, 28, 28], "classes": 10,
+                        "replace": True})
+    result = call("model/predict", {"model": f"torch-{name}", "inputs": x_test.reshape(64, -1).astype(float).tolist()})
+    got = np.array(result["values"], dtype=np.float64)
+    diff = float(np.abs(got - expected).max())
+    same_argmax = bool((got.argmax(1) == expected.argmax(1)).all())
+    ok = diff <= 1e-4 and same_argmax
+    checks += 1
+    failed += not ok
+    print(("ok   " if ok else "FAIL ") + f"{name}: {len(state := model.state_dict())} tensors, max |logit difference| {diff:.2e}, same predicted classes: {same_argmax}")
+print(f"{checks - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
