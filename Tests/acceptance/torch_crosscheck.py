@@ -50,12 +50,23 @@ models = {
                                           {"type": "relu"}, {"type": "avgpool2d", "kernel": 2}, {"type": "flatten"}, {"type": "linear", "out": 10}]},
            nn.Sequential(nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8 * 7 * 7, 10))),
 }
+try:  # torchvision's own resnet18, its stem adapted to one channel (names are unchanged)
+    import torchvision
+    resnet = torchvision.models.resnet18(num_classes=10)
+    resnet.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)
+    models["resnet18"] = ({"kind": "resnet18"}, resnet)
+    cifar = torchvision.models.resnet18(num_classes=10)
+    cifar.conv1 = nn.Conv2d(1, 64, 3, stride=1, padding=1, bias=False)
+    cifar.maxpool = nn.Identity()
+    models["resnet18-cifar-stem"] = ({"kind": "resnet18", "cifarStem": True}, cifar)
+except ImportError:
+    print("skip resnet18: torchvision is not installed")
 failed = 0
 checks = 0
 for name, (spec, model) in models.items():
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     model.train()
-    for i in range(0, 2048, 128):  # one short epoch, so BatchNorm's running statistics move
+    for i in range(0, 512 if name.startswith("resnet") else 2048, 128):  # a short epoch: BatchNorm's running statistics move
         opt.zero_grad()
         nn.functional.cross_entropy(model(x_train[i:i + 128]), y_train[i:i + 128]).backward()
         opt.step()
