@@ -67,7 +67,7 @@ crosscheck: release
 # minutes in a debug build.
 test: deps
 	$(SWIFT) build -c release --build-tests
-	$(SWIFT) test -c release --skip-build
+	$(SWIFT) test -c release --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory protocol-check
 	$(MAKE) --no-print-directory demo-check
 

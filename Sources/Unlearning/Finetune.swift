@@ -21,7 +21,7 @@ public struct Finetune: UnlearningMethod {
                                     momentum: h.float("momentum"), weightDecay: h.float("weightDecay"), schedule: .cosine)
         let model = context.original.clone()
         var rng = SeededGenerator(seed: context.seed)
-        _ = try Trainer.train(Network(model: model), on: context.data, indices: context.split.retain, recipe: recipe,
+        _ = try Trainer.train(Network(model: model), on: context.trainingSource, indices: context.split.retain, recipe: recipe,
                               rng: &rng, control: context.control, stage: "finetune")
         // A later retrain of this model should repeat the original's recipe, not the fine-tuning one.
         return UnlearningOutcome(model: model, hyperparameters: h, recipe: context.originalRecipe)

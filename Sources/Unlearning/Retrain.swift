@@ -26,7 +26,7 @@ public struct Retrain: UnlearningMethod {
         var rng = SeededGenerator(seed: context.seed)
         let model = try Model(architecture: original.architecture, inputShape: original.inputShape,
                               classCount: original.classCount, seed: rng.next())
-        _ = try Trainer.train(Network(model: model), on: context.data, indices: context.split.retain, recipe: recipe,
+        _ = try Trainer.train(Network(model: model), on: context.trainingSource, indices: context.split.retain, recipe: recipe,
                               rng: &rng, control: context.control, stage: "retrain")
         let used: [String: Double] = ["epochs": Double(recipe.epochs), "lr": Double(recipe.learningRate), "momentum": Double(recipe.momentum),
                                       "weightDecay": Double(recipe.weightDecay), "batchSize": Double(recipe.batchSize)]

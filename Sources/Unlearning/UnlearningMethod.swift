@@ -10,16 +10,20 @@ public struct UnlearningContext {
     public let originalRecipe: TrainingRecipe?
     /// The training part the split's retain and forget indices point into.
     public let data: LabeledExamples
+    /// What training passes read: `data`, augmented when the dataset was loaded with augmentation (the recipe a
+    /// retrain repeats includes it). Measurements (losses, saliency, Fisher information) read `data` itself.
+    public let trainingSource: ExampleSource
     public let split: Split
     public let hyperparameters: Hyperparameters
     public let seed: UInt64
     public let control: JobControl
 
-    public init(original: Model, originalRecipe: TrainingRecipe?, data: LabeledExamples, split: Split,
-                hyperparameters: Hyperparameters, seed: UInt64, control: JobControl) {
+    public init(original: Model, originalRecipe: TrainingRecipe?, data: LabeledExamples, trainingSource: ExampleSource? = nil,
+                split: Split, hyperparameters: Hyperparameters, seed: UInt64, control: JobControl) {
         self.original = original
         self.originalRecipe = originalRecipe
         self.data = data
+        self.trainingSource = trainingSource ?? data
         self.split = split
         self.hyperparameters = hyperparameters
         self.seed = seed

@@ -72,8 +72,33 @@ final class UnlearningTests: XCTestCase {
         XCTAssertThrowsError(try Finetune().unlearn(context(original, data, split, recipe, ["epochs": 1e20])), "no integer overflow trap")
     }
 
+    /// Training passes read the training source (augmented when the dataset was loaded so), never the raw data.
+    func testMethodsTrainOnTheTrainingSource() throws {
+        let (original, data, split, recipe) = try setUpOriginal()
+        for method in UnlearningRegistry.all {
+            let counting = CountingSource(data)
+            _ = try method.unlearn(UnlearningContext(original: original, originalRecipe: recipe, data: data, trainingSource: counting,
+                                                     split: split, hyperparameters: Hyperparameters(["epochs": 1]), seed: 1, control: JobControl()))
+            XCTAssertEqual(counting.gathered, split.retain.count, method.name)
+        }
+    }
+
     func testRegistryNamesTheMethods() {
         XCTAssertEqual(UnlearningRegistry.names, ["retrain", "finetune"])
         for m in UnlearningRegistry.all { XCTAssertFalse(m.summary.isEmpty) }
+    }
+}
+
+/// Passes examples through and counts them.
+final class CountingSource: ExampleSource {
+    let base: LabeledExamples
+    var gathered = 0
+    init(_ base: LabeledExamples) { self.base = base }
+    var exampleShape: [Int] { base.exampleShape }
+    var classCount: Int { base.classCount }
+    var count: Int { base.count }
+    func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels: UnsafeMutablePointer<Int32>) {
+        gathered += indices.count
+        base.gather(indices, into: x, labels: labels)
     }
 }

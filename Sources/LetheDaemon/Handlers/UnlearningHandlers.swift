@@ -25,7 +25,8 @@ extension Daemon {
             let start = monotonicSeconds()
             let outcome = try await job(Forget.name, target: output, token: p.workDoneToken, threads: p.threads, context: context) { control in
                 try method.unlearn(UnlearningContext(
-                    original: source.model, originalRecipe: source.recipe, data: dataset.train, split: splitEntry.split,
+                    original: source.model, originalRecipe: source.recipe, data: dataset.train,
+                    trainingSource: dataset.trainingSource(seed: seed), split: splitEntry.split,
                     hyperparameters: hyperparameters, seed: seed, control: control))
             }
             let result = Forget.Result(model: output, source: p.model, method: p.method, hyperparameters: outcome.hyperparameters,
