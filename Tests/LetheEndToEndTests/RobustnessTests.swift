@@ -88,3 +88,41 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(try c.call("model/info", ["model": "m"]).result?["fingerprint"], before)
     }
 }
+
+final class CrashSafetyTests: XCTestCase {
+    /// A daemon killed mid-save leaves the previous file intact: the path holds either the old model's bytes or
+    /// the new model's whole file, never a torn mix, and no temporary file is mistaken for it.
+    func testKillDuringSaveLeavesAWholeFile() throws {
+        let dir = try writeSyntheticIDX(train: 30, test: 9, side: 32)
+        let path = NSTemporaryDirectory() + "lethe-crash-\(UUID().uuidString.prefix(8)).safetensors"
+        var sawNew = false, sawOld = false
+        for attempt in 0..<4 {
+            let d = try DaemonProcess()
+            let c = try d.connect()
+            XCTAssertNotNil(try c.call("dataset/load", ["name": "d", "path": .string(dir), "classes": 3]).result)
+            for (name, seed) in [("old", 1), ("new", 2)] {
+                XCTAssertNotNil(try c.call("model/create", ["name": .string(name), "architecture": ["kind": "resnet18", "cifarStem": true],
+                                                            "dataset": "d", "seed": .number(Double(seed))]).result)
+            }
+            XCTAssertNotNil(try c.call("model/save", ["model": "old", "path": .string(path)]).result)
+            let old = try Data(contentsOf: URL(fileURLWithPath: path))
+            try c.send("model/save", ["model": "new", "path": .string(path)])
+            usleep(UInt32(2_000 + attempt * 15_000))  // kill at different points of the save
+            kill(d.process.processIdentifier, SIGKILL)
+            d.process.waitUntilExit()
+            let now = try Data(contentsOf: URL(fileURLWithPath: path))
+            if now == old {
+                sawOld = true
+            } else {
+                // Not the old bytes: then it must be the new model, whole — a fresh daemon loads it.
+                let check = try DaemonProcess()
+                let r = try check.connect().call("model/load", ["name": "m", "path": .string(path)])
+                XCTAssertNotNil(r.result, "the file at the path is whole: \(r)")
+                check.stop()
+                sawNew = true
+            }
+        }
+        print("kill during save: old file kept \(sawOld), new file complete \(sawNew)")
+        XCTAssertTrue(sawOld || sawNew)
+    }
+}
