@@ -37,15 +37,23 @@ public struct LetheServer: Sendable {
             // `echo … | socat` closes its sending side first; the replies must still go out.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                // The peer's credentials (SO_PEERCRED), read before any byte is served.
+                Self.peerUID(channel).flatMapThrowing { uid in
+                    (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), uid)
                 }
             }
         chmod(path, 0o600)
         logger.info("lethed listening on \(path)")
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
-                for try await connection in connections {
+                for try await (connection, uid) in connections {
+                    // The socket is 0600 in a 0700 directory; the uid check also covers a socket path the user chose
+                    // in a shared directory. Root may connect, as it could read the socket anyway.
+                    if let uid, uid != getuid() && uid != 0 {
+                        logger.warning("refused a connection from uid \(uid)")
+                        try? await connection.channel.close()
+                        continue
+                    }
                     group.addTask { await self.serve(connection) }
                 }
             }
@@ -123,10 +131,29 @@ public struct LetheServer: Sendable {
         }
     }
 
+    /// The connecting process's uid, nil when the platform cannot tell.
+    static func peerUID(_ channel: Channel) -> EventLoopFuture<uid_t?> {
+        #if os(Linux)
+        guard let provider = channel as? SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        return provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+            .map { (credentials: PeerCredentials) -> uid_t? in credentials.uid }
+            .recover { _ in nil }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
+
     static func frameErrorReply(_ error: FrameError) -> [UInt8] {
         let reply = Response(id: .null, error: RPCError(code: .parseError, message: "unreadable frame: \(error.description); closing the connection").object)
         return (try? Array(JSONCoding.encoder.encode(reply))) ?? []
     }
+}
+
+/// Linux's `struct ucred`, which Swift's Glibc module does not export.
+struct PeerCredentials: Sendable {
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
 }
 
 /// The socket's directory and stale files.

@@ -201,3 +201,34 @@ final class OrderingTests: XCTestCase {
         XCTAssertEqual(r.errorCode, 1, "checks run in order: the unknown model first")
     }
 }
+
+final class PeerCheckTests: XCTestCase {
+    /// Even when the socket's permissions are opened up, another user's connection is refused (SO_PEERCRED).
+    func testAnotherUsersConnectionIsRefused() throws {
+        try XCTSkipUnless(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+                          && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+                          "needs root and setpriv to connect as another user")
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let dir = (d.socketPath as NSString).deletingLastPathComponent
+        chmod(dir, 0o777)
+        chmod(d.socketPath, 0o777)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        let script = """
+        import socket, sys
+        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+        s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"server/status"}\\n')
+        print(len(s.recv(65536)))
+        """
+        client.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, d.socketPath]
+        let out = Pipe()
+        client.standardOutput = out
+        try client.run()
+        client.waitUntilExit()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(client.terminationStatus, 0, "the other user could connect at the socket level")
+        XCTAssertEqual(printed.trimmingCharacters(in: .whitespacesAndNewlines), "0", "…but got no reply: the daemon closed it")
+        XCTAssertNotNil(try d.connect().call("server/status").result, "its owner is still served")
+    }
+}
