@@ -41,7 +41,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: v5),
+        ],
+        // The OpenRPC document (Protocol/lethe.openrpc.json links here), served by rpc.discover.
+        resources: [.copy("Resources/lethe.openrpc.json")],
+        swiftSettings: v5),
         .executableTarget(name: "lethed", dependencies: [
             "LetheDaemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

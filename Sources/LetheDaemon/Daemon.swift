@@ -36,6 +36,17 @@ public actor Daemon {
     /// Every method the daemon answers: the table's, and the lifecycle messages handled before dispatch.
     var methodNames: [String] { Self.methodTable(self).map(\.name) + [Exit.name, "$/cancelRequest"] }
 
+    /// Protocol/lethe.openrpc.json as bundled with the daemon; looked up without Bundle.module, which traps when the
+    /// bundle is missing (a copied binary must not crash on rpc.discover).
+    static let openRPCDocument: JSONValue? = {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for bundle in ["Lethe_LetheDaemon.resources", "Lethe_LetheDaemon.bundle/Contents/Resources"] {
+            let url = executable.appendingPathComponent(bundle).appendingPathComponent("lethe.openrpc.json")
+            if let data = try? Data(contentsOf: url), let value = try? JSONDecoder().decode(JSONValue.self, from: data) { return value }
+        }
+        return nil
+    }()
+
     /// Parses one frame's JSON; an unreadable payload yields the -32700 reply to send.
     nonisolated static func decode(_ payload: [UInt8]) -> Result<JSONValue, ParseFailure> {
         do {
@@ -49,7 +60,7 @@ public actor Daemon {
     struct ParseFailure: Error { let reply: [UInt8] }
 
     /// Methods answered at once instead of after the connection's earlier requests.
-    static let immediateMethods: Set<String> = [ServerStatus.name, Initialize.name, "$/cancelRequest"]
+    static let immediateMethods: Set<String> = [ServerStatus.name, Initialize.name, "$/cancelRequest", "rpc.discover"]
 
     nonisolated static func isImmediate(_ message: JSONValue) -> Bool {
         message["method"]?.stringValue.map(immediateMethods.contains) ?? false
@@ -78,6 +89,13 @@ public actor Daemon {
         case "$/cancelRequest":
             if let params = try? Params.decode(CancelParams.self, from: message.params) { connection.cancel(params.id) }
             return message.id.map { Response(id: $0, result: .null) }
+        case "rpc.discover":
+            // OpenRPC service discovery: the document this daemon was built with.
+            guard let id = message.id else { return nil }
+            guard let document = Self.openRPCDocument else {
+                return Response(id: id, error: RPCError(code: .internalError, message: "the OpenRPC document was not installed beside lethed").object)
+            }
+            return Response(id: id, result: document)
         case Exit.name:
             // Reply first (when asked as a request), then exit once the reply has left.
             let code: Int32 = await isShuttingDown ? 0 : 1

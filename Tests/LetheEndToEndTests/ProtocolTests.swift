@@ -232,3 +232,19 @@ final class PeerCheckTests: XCTestCase {
         XCTAssertNotNil(try d.connect().call("server/status").result, "its owner is still served")
     }
 }
+
+final class DiscoveryTests: XCTestCase {
+    /// rpc.discover serves Protocol/lethe.openrpc.json as built, and it lists exactly the methods the daemon answers.
+    func testRPCDiscoverServesTheDocumentOfTheMethodsImplemented() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let c = try d.connect()
+        let served = try XCTUnwrap(c.call("rpc.discover").result)
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Protocol/lethe.openrpc.json")
+        XCTAssertEqual(served, try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: file)))
+        guard case .array(let documented)? = served["methods"],
+              case .array(let implemented)? = try c.call("initialize").result?["capabilities"]?["methods"] else { return XCTFail() }
+        XCTAssertEqual(Set(documented.compactMap { $0["name"]?.stringValue }), Set(implemented.compactMap(\.stringValue)))
+    }
+}
