@@ -71,13 +71,14 @@ public final class BatchNorm: Layer {
             Parallel.forEach(c) { ch in
                 var mean: Float, variance: Float
                 if training {
-                    // Two passes in Double for a stable variance.
+                    // Two passes (mean, then squared deviations) for a stable variance; per-plane partial sums are
+                    // vectorised and added in Double.
                     var s = 0.0
-                    for b in 0..<batch { let p = xin + (b * c + ch) * spatial; for i in 0..<spatial { s += Double(p[i]) } }
-                    let mu = s / Double(n)
+                    for b in 0..<batch { s += Double(Kernels.sum(xin + (b * c + ch) * spatial, spatial)) }
+                    let mu = Float(s / Double(n))
                     var q = 0.0
-                    for b in 0..<batch { let p = xin + (b * c + ch) * spatial; for i in 0..<spatial { let d = Double(p[i]) - mu; q += d * d } }
-                    mean = Float(mu)
+                    for b in 0..<batch { q += Double(Kernels.sumOfSquaredDeviations(xin + (b * c + ch) * spatial, spatial, mean: mu)) }
+                    mean = mu
                     variance = Float(q / Double(n))
                     runningMean[ch] = (1 - m) * runningMean[ch] + m * mean
                     runningVar[ch] = (1 - m) * runningVar[ch] + m * Float(q / Double(max(n - 1, 1)))
@@ -114,7 +115,8 @@ public final class BatchNorm: Layer {
                 var sumDy: Float = 0, sumDyXhat: Float = 0
                 for b in 0..<batch {
                     let o = (b * c + ch) * spatial
-                    for i in 0..<spatial { sumDy += d[o + i]; sumDyXhat += d[o + i] * xhat[o + i] }
+                    sumDy += Kernels.sum(d + o, spatial)
+                    sumDyXhat += Kernels.dot(d + o, xhat + o, spatial)
                 }
                 dGamma[ch] += sumDyXhat
                 dBeta[ch] += sumDy

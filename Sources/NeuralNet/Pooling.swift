@@ -181,12 +181,7 @@ public final class GlobalAvgPool: Layer {
         inputShape = x.shape
         let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
         output.resize([x.shape[0], x.shape[1], 1, 1])
-        for p in 0..<planes {
-            var s: Float = 0
-            let src = x.data + p * hw
-            for i in 0..<hw { s += src[i] }
-            output[p] = s / Float(hw)
-        }
+        for p in 0..<planes { output[p] = Kernels.sum(x.data + p * hw, hw) / Float(hw) }
         return output
     }
 

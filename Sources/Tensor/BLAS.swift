@@ -14,12 +14,6 @@ public enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// y += alpha · x
-    @inline(__always)
-    public static func axpy(_ n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
-    }
-
     /// Threads OpenBLAS may use for one call. The daemon sets this per job so BLAS and the engine's own
     /// loops share the cores without oversubscription.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }

@@ -47,6 +47,36 @@ public enum Kernels {
         return s
     }
 
+    /// Σ (x[i] − mean)², vectorised like `sum`.
+    @inline(__always)
+    public static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+        var acc = SIMD16<Float>(repeating: 0)
+        let m = SIMD16<Float>(repeating: mean)
+        let vectors = n / 16
+        let raw = UnsafeRawPointer(x)
+        for v in 0..<vectors {
+            let d = raw.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) - m
+            acc += d * d
+        }
+        var s = acc.sum()
+        for i in (vectors * 16)..<n { s += (x[i] - mean) * (x[i] - mean) }
+        return s
+    }
+
+    /// Σ a[i]·b[i], vectorised like `sum`.
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: 0)
+        let vectors = n / 16
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        for v in 0..<vectors {
+            acc += ra.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self)
+        }
+        var s = acc.sum()
+        for i in (vectors * 16)..<n { s += a[i] * b[i] }
+        return s
+    }
+
     /// Zeroes g[i] where mask[i] ≤ 0 (the ReLU backward, in place) and returns Σ g[i] afterwards.
     @inline(__always)
     public static func maskedSum(_ g: UnsafeMutablePointer<Float>, where mask: UnsafePointer<Float>, _ n: Int) -> Float {
