@@ -24,7 +24,7 @@ public actor Daemon {
         self.threads = threads
         self.logger = logger
         self.onExit = onExit
-        BLAS.setThreads(threads)
+        BLAS.setThreads(1)
         Parallel.defaultThreads = threads
     }
 

@@ -30,46 +30,20 @@ actor JobTable {
     var all: [RunningJob] { running.values.sorted { $0.id < $1.id } }
 }
 
-/// The compute queue and the cores. The engine's own kernels take each job's thread count (thread-local), but
-/// OpenBLAS has one process-wide setting: a lone job gets its thread count, and while jobs overlap BLAS runs one
-/// thread per call, so concurrent jobs share the cores instead of oversubscribing them.
+/// The compute queue. Each job's work runs with its own thread count for the engine's parallel loops
+/// (thread-local), and OpenBLAS stays single-threaded (the engine splits matrix products over its workers), so
+/// concurrent jobs share the cores without a process-wide setting to fight over.
 enum ComputePool {
     private static let queue = DispatchQueue(label: "lethe.compute", qos: .userInitiated, attributes: .concurrent)
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var running: [Int: Int] = [:]  // job → threads
-    nonisolated(unsafe) private static var nextTicket = 0
 
     /// Runs blocking work on the compute queue with `threads` threads and resumes the caller with its result.
     static func run<T: Sendable>(threads: Int, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                let ticket = admit(threads)
                 Parallel.threads = threads
-                let result = Result { try work() }
-                release(ticket)
-                continuation.resume(with: result)
+                continuation.resume(with: Result { try work() })
             }
         }
-    }
-
-    private static func admit(_ threads: Int) -> Int {
-        lock.withLock {
-            nextTicket += 1
-            running[nextTicket] = threads
-            rebalance()
-            return nextTicket
-        }
-    }
-
-    private static func release(_ ticket: Int) {
-        lock.withLock {
-            running[ticket] = nil
-            rebalance()
-        }
-    }
-
-    private static func rebalance() {
-        if running.count == 1, let only = running.values.first { BLAS.setThreads(only) } else if running.count > 1 { BLAS.setThreads(1) }
     }
 }
 

@@ -95,15 +95,6 @@ public final class Conv2d: Layer {
     // Convolution is linear in x: the fused ReLU aside, dy·∂y/∂x is the same for every image, so grouping images
     // changes only how the sums are blocked, not what is summed.
 
-    /// Runs `body` with OpenBLAS single-threaded: the workers already use every core.
-    private func withSerialBLAS<T>(_ workers: Int, _ body: () -> T) -> T {
-        guard workers > 1 else { return body() }
-        let saved = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(saved) }
-        return body()
-    }
-
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let g = ConvGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3], kernelH: kernel, kernelW: kernel,
                              stride: stride, padding: padding)
@@ -118,7 +109,7 @@ public final class Conv2d: Layer {
         scratch(workers, plane: plane)
         let y = output.data, xin = x.data, weight = self.weight!, bias = self.bias, relu = fusedReLU
         let outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
-        withSerialBLAS(workers) {
+        do {
             Parallel.forEachWorker(batch) { worker, images in
                 let col = columns[worker].data
                 for b in images {
@@ -155,7 +146,7 @@ public final class Conv2d: Layer {
         let relu = fusedReLU, outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
         let hasBias = self.hasBias, dWeight = self.dWeight!, dBias = self.dBias, partials = self.weightGradients
         let products = self.products
-        withSerialBLAS(workers) {
+        do {
             Parallel.forEachWorker(batch) { worker, images in
                 let col = columns[worker].data, dyGroup = products[worker].data
                 // Worker 0 accumulates straight into the gradient buffer; the others into partials added below.

@@ -49,33 +49,59 @@ public final class Linear: Layer {
         if let bias { for i in 0..<outFeatures { bias[i] = rng.uniform(-bound, bound) } }
     }
 
+    // The engine, not OpenBLAS, splits the work over the job's threads (BLAS runs one thread per call): rows of
+    // the batch for y and dx, rows of W for dW, so no two workers write the same value and every value is one
+    // GEMM's full sum — the same bits for any thread count.
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.rows
         input = x
         output.resize([batch, outFeatures])
-        // y[B, out] = x[B, in] · W[out, in]ᵀ, then + b
-        BLAS.gemm(transB: true, m: batch, n: outFeatures, k: inFeatures,
-                  a: x.data, lda: inFeatures, b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
-        if let bias { Kernels.addRowBias(output.data, rows: batch, cols: outFeatures, bias: bias) }
-        if fusedReLU { Kernels.relu(output.data, output.data, output.count) }
+        let xin = x.data, y = output.data, weight = self.weight!, bias = self.bias, relu = fusedReLU
+        let inFeatures = self.inFeatures, outFeatures = self.outFeatures
+        Parallel.forEachWorker(batch) { _, rows in
+            // y[rows, out] = x[rows, in] · W[out, in]ᵀ, then + b and the fused ReLU
+            let yr = y + rows.lowerBound * outFeatures
+            BLAS.gemm(transB: true, m: rows.count, n: outFeatures, k: inFeatures,
+                      a: xin + rows.lowerBound * inFeatures, lda: inFeatures, b: weight, ldb: inFeatures, c: yr, ldc: outFeatures)
+            if let bias { Kernels.addRowBias(yr, rows: rows.count, cols: outFeatures, bias: bias) }
+            if relu { Kernels.relu(yr, yr, rows.count * outFeatures) }
+        }
         return output
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let batch = dy.rows
+        let d = dy.data, xin = x.data, y = output.data, weight = self.weight!, dWeight = self.dWeight!, dBias = self.dBias
+        let inFeatures = self.inFeatures, outFeatures = self.outFeatures
         // The fused ReLU's mask, applied in place: dy is this layer's to consume.
-        if fusedReLU { Kernels.reluBackward(output.data, dy.data, dy.data, dy.count) }
-        // dW[out, in] += dy[B, out]ᵀ · x[B, in]
-        BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: batch,
-                  a: dy.data, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: dWeight, ldc: inFeatures)
-        // db[out] += Σ_B dy
-        if let dBias { Kernels.accumulateColumnSums(dy.data, rows: batch, cols: outFeatures, into: dBias) }
+        if fusedReLU {
+            Parallel.forEachWorker(batch) { _, rows in
+                let o = rows.lowerBound * outFeatures
+                Kernels.reluBackward(y + o, d + o, d + o, rows.count * outFeatures)
+            }
+        }
+        Parallel.forEachWorker(outFeatures) { _, outs in
+            // dW[outs, in] += dy[B, outs]ᵀ · x[B, in]
+            BLAS.gemm(transA: true, m: outs.count, n: inFeatures, k: batch, a: d + outs.lowerBound, lda: outFeatures,
+                      b: xin, ldb: inFeatures, beta: 1, c: dWeight + outs.lowerBound * inFeatures, ldc: inFeatures)
+            // db[outs] += Σ_B dy[B, outs]
+            if let dBias {
+                for b in 0..<batch {
+                    let row = d + b * outFeatures
+                    for o in outs { dBias[o] += row[o] }
+                }
+            }
+        }
         guard needsInputGradient else { return nil }
-        // dx[B, in] = dy[B, out] · W[out, in]
         dInput.resize(x.shape)
-        BLAS.gemm(m: batch, n: inFeatures, k: outFeatures,
-                  a: dy.data, lda: outFeatures, b: weight, ldb: inFeatures, c: dInput.data, ldc: inFeatures)
+        let dx = dInput.data
+        Parallel.forEachWorker(batch) { _, rows in
+            // dx[rows, in] = dy[rows, out] · W[out, in]
+            BLAS.gemm(m: rows.count, n: inFeatures, k: outFeatures, a: d + rows.lowerBound * outFeatures, lda: outFeatures,
+                      b: weight, ldb: inFeatures, c: dx + rows.lowerBound * inFeatures, ldc: inFeatures)
+        }
         return dInput
     }
 }

@@ -14,8 +14,8 @@ public enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Threads OpenBLAS may use for one call. The daemon sets this per job so BLAS and the engine's own
-    /// loops share the cores without oversubscription.
+    /// Threads OpenBLAS may use for one call. The engine keeps it at 1 and splits work over its own workers
+    /// (`Parallel`): OpenBLAS's threads spin-wait after a call and would steal the cores from those workers.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }

@@ -121,6 +121,30 @@ final class ThreadedLayerTests: XCTestCase {
     func testConv2dGradientsWithTwoWorkers() throws {
         try checkLayer(Conv2d(inChannels: 2, outChannels: 3, kernel: 3, padding: 1), inputShape: [5, 2, 4, 4])
         try checkLayer(BasicBlock(inPlanes: 2, planes: 3, stride: 2), inputShape: [3, 2, 5, 5], eps: 1e-3)
+        try checkLayer(Linear(inFeatures: 7, outFeatures: 5), inputShape: [5, 7])
+    }
+
+    /// Linear splits rows and output features over workers: every value is one full GEMM sum, so the bits do not
+    /// depend on the thread count.
+    func testLinearGivesTheSameBitsForAnyThreadCount() {
+        var rng = SeededGenerator(seed: 4)
+        let x = Tensor(shape: [9, 6], values: (0..<54).map { _ in rng.uniform(-1, 1) })
+        let p = (0..<(6 * 4 + 4)).map { _ in rng.uniform(-1, 1) }
+        func run(_ threads: Int) -> ([Float], [Float]) {
+            Parallel.threads = threads
+            let layer = Linear(inFeatures: 6, outFeatures: 4)
+            var params = p, grads = [Float](repeating: 0, count: p.count)
+            return params.withUnsafeMutableBufferPointer { pp in grads.withUnsafeMutableBufferPointer { gg in
+                layer.bind(parameters: pp.baseAddress!, gradients: gg.baseAddress!, buffers: gg.baseAddress!)
+                let y = layer.forward(x, training: true).array
+                let dy = Tensor(shape: [9, 4], values: y.map { $0 * 0.5 })
+                let dx = layer.backward(dy, needsInputGradient: true)!.array
+                return (y + dx, Array(gg))
+            } }
+        }
+        let one = run(1), two = run(2)
+        XCTAssertEqual(one.0, two.0)
+        XCTAssertEqual(one.1, two.1)
     }
 
     /// Two threads give the same bits run after run, and the same predictions as one thread.

@@ -41,7 +41,7 @@ if args[1] == "infer" {
     // lethe-bench infer KIND THREADS [BATCH]: inference on the 10k test set, best of 3 (an untrained model computes
     // the same FLOPs as a trained one).
     let kind = args[2], threads = Int(args[3])!, batch = args.count > 4 ? Int(args[4])! : 1000
-    BLAS.setThreads(threads)
+    BLAS.setThreads(1)
     Parallel.threads = threads
     let data = try DatasetLoader.loadIDXDirectory(DatasetLoader.fashionMNISTDirectory)
     let model = try Model(architecture: Architecture(kind: kind), inputShape: data.exampleShape, classCount: 10, seed: 0)
@@ -64,7 +64,7 @@ if args[1] == "infer" {
 let kind = args[1]
 let epochs = args.count > 2 ? Int(args[2])! : 1
 let threads = args.count > 3 ? Int(args[3])! : 2
-BLAS.setThreads(threads)
+BLAS.setThreads(1)  // as the daemon: the engine splits work over its own threads
 Parallel.defaultThreads = threads
 Parallel.threads = threads
 
