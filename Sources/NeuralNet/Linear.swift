@@ -49,9 +49,9 @@ public final class Linear: Layer {
         if let bias { for i in 0..<outFeatures { bias[i] = rng.uniform(-bound, bound) } }
     }
 
-    // The engine, not OpenBLAS, splits the work over the job's threads (BLAS runs one thread per call): rows of
-    // the batch for y and dx, rows of W for dW, so no two workers write the same value and every value is one
-    // GEMM's full sum — the same bits for any thread count.
+    // The engine, not OpenBLAS, splits the work over the job's threads (BLAS runs one thread per call): along the
+    // batch or the features for y and dx, rows of W for dW, so no two workers write the same value and every value
+    // is one GEMM's full sum — the same bits for any thread count.
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.rows
@@ -59,13 +59,27 @@ public final class Linear: Layer {
         output.resize([batch, outFeatures])
         let xin = x.data, y = output.data, weight = self.weight!, bias = self.bias, relu = fusedReLU
         let inFeatures = self.inFeatures, outFeatures = self.outFeatures
-        Parallel.forEachWorker(batch) { _, rows in
-            // y[rows, out] = x[rows, in] · W[out, in]ᵀ, then + b and the fused ReLU
-            let yr = y + rows.lowerBound * outFeatures
-            BLAS.gemm(transB: true, m: rows.count, n: outFeatures, k: inFeatures,
-                      a: xin + rows.lowerBound * inFeatures, lda: inFeatures, b: weight, ldb: inFeatures, c: yr, ldc: outFeatures)
-            if let bias { Kernels.addRowBias(yr, rows: rows.count, cols: outFeatures, bias: bias) }
-            if relu { Kernels.relu(yr, yr, rows.count * outFeatures) }
+        // Split along the longer side: each worker then packs only its share of the other operand.
+        if outFeatures >= batch {
+            Parallel.forEachWorker(outFeatures) { _, outs in
+                // y[B, outs] = x[B, in] · W[outs, in]ᵀ, then + b and the fused ReLU
+                BLAS.gemm(transB: true, m: batch, n: outs.count, k: inFeatures, a: xin, lda: inFeatures,
+                          b: weight + outs.lowerBound * inFeatures, ldb: inFeatures, c: y + outs.lowerBound, ldc: outFeatures)
+                for b in 0..<batch {
+                    let row = y + b * outFeatures
+                    if let bias { for o in outs { row[o] += bias[o] } }
+                    if relu { for o in outs { row[o] = max(row[o], 0) } }
+                }
+            }
+        } else {
+            Parallel.forEachWorker(batch) { _, rows in
+                // y[rows, out] = x[rows, in] · W[out, in]ᵀ, then + b and the fused ReLU
+                let yr = y + rows.lowerBound * outFeatures
+                BLAS.gemm(transB: true, m: rows.count, n: outFeatures, k: inFeatures,
+                          a: xin + rows.lowerBound * inFeatures, lda: inFeatures, b: weight, ldb: inFeatures, c: yr, ldc: outFeatures)
+                if let bias { Kernels.addRowBias(yr, rows: rows.count, cols: outFeatures, bias: bias) }
+                if relu { Kernels.relu(yr, yr, rows.count * outFeatures) }
+            }
         }
         return output
     }
@@ -97,10 +111,18 @@ public final class Linear: Layer {
         guard needsInputGradient else { return nil }
         dInput.resize(x.shape)
         let dx = dInput.data
-        Parallel.forEachWorker(batch) { _, rows in
-            // dx[rows, in] = dy[rows, out] · W[out, in]
-            BLAS.gemm(m: rows.count, n: inFeatures, k: outFeatures, a: d + rows.lowerBound * outFeatures, lda: outFeatures,
-                      b: weight, ldb: inFeatures, c: dx + rows.lowerBound * inFeatures, ldc: inFeatures)
+        if inFeatures >= batch {
+            Parallel.forEachWorker(inFeatures) { _, ins in
+                // dx[B, ins] = dy[B, out] · W[out, ins]
+                BLAS.gemm(m: batch, n: ins.count, k: outFeatures, a: d, lda: outFeatures, b: weight + ins.lowerBound, ldb: inFeatures,
+                          c: dx + ins.lowerBound, ldc: inFeatures)
+            }
+        } else {
+            Parallel.forEachWorker(batch) { _, rows in
+                // dx[rows, in] = dy[rows, out] · W[out, in]
+                BLAS.gemm(m: rows.count, n: inFeatures, k: outFeatures, a: d + rows.lowerBound * outFeatures, lda: outFeatures,
+                          b: weight, ldb: inFeatures, c: dx + rows.lowerBound * inFeatures, ldc: inFeatures)
+            }
         }
         return dInput
     }
