@@ -39,6 +39,38 @@ final class ConvolutionalLayerTests: XCTestCase {
         } }
     }
 
+    /// 3×3, stride 1, padding 1 over ≥ 8 channels runs as Winograd F(2×2, 3×3): the direct sum is the known value,
+    /// on odd sizes too (partial tiles), with the fused ReLU and bias.
+    func testWinogradConvolutionMatchesDirectConvolution() {
+        for (h, w, relu) in [(5, 7, false), (6, 6, true), (1, 3, false)] {
+            let conv = Conv2d(inChannels: 8, outChannels: 5, kernel: 3, padding: 1)
+            XCTAssertTrue(conv.usesWinograd)
+            conv.fusedReLU = relu
+            var rng = SeededGenerator(seed: UInt64(h * 10 + w))
+            let count = 5 * 8 * 9 + 5
+            var params = (0..<count).map { _ in rng.uniform(-1, 1) }, grads = [Float](repeating: 0, count: count)
+            let x = Tensor(shape: [3, 8, h, w], values: (0..<(3 * 8 * h * w)).map { _ in rng.uniform(-1, 1) })
+            params.withUnsafeMutableBufferPointer { pp in grads.withUnsafeMutableBufferPointer { gg in
+                conv.bind(parameters: pp.baseAddress!, gradients: gg.baseAddress!, buffers: gg.baseAddress!)
+                let y = conv.forward(x, training: false)
+                for b in 0..<3 { for o in 0..<5 { for r in 0..<h { for c in 0..<w {
+                    var s = pp[5 * 72 + o]
+                    for ch in 0..<8 { for ki in 0..<3 { for kj in 0..<3 {
+                        let ir = r - 1 + ki, ic = c - 1 + kj
+                        if ir >= 0 && ir < h && ic >= 0 && ic < w { s += pp[((o * 8 + ch) * 3 + ki) * 3 + kj] * x[((b * 8 + ch) * h + ir) * w + ic] }
+                    } } }
+                    if relu { s = max(s, 0) }
+                    XCTAssertEqual(y[((b * 5 + o) * h + r) * w + c], s, accuracy: 1e-4, "\(h)×\(w) at \(b),\(o),\(r),\(c)")
+                } } } }
+            } }
+        }
+    }
+
+    /// Winograd forward, im2col backward: finite differences of the forward agree with the backward.
+    func testWinogradConvolutionGradients() throws {
+        try checkLayer(Conv2d(inChannels: 8, outChannels: 3, kernel: 3, padding: 1), inputShape: [2, 8, 5, 4])
+    }
+
     func testPoolingGradients() throws {
         // Max is piecewise linear: a small step keeps every window's winner, so the quotient is exact.
         try checkLayer(MaxPool2d(kernel: 2), inputShape: [2, 3, 4, 4], eps: 1e-4)
