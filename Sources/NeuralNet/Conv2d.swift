@@ -99,39 +99,63 @@ public final class Conv2d: Layer {
     /// multiplies. (With few input channels its products are too thin to pay off: the first layer stays on im2col.)
     public var usesWinograd: Bool { kernel == 3 && stride == 1 && padding == 1 && inChannels >= 8 }
     private let winogradWeights = Tensor(shape: [0])  // [16, out, in]
+    private let flippedWeights = Tensor(shape: [0])  // [in, out, 3, 3]
+    private let winogradAdjointWeights = Tensor(shape: [0])  // [16, in, out]
     private var winogradScratch: [(v: Tensor, m: Tensor)] = []  // per worker: [16, in, G·T], [16, out, G·T]
 
-    private func winogradForward(_ x: Tensor, _ g: ConvGeometry) {
-        let h = g.height, w = g.width, plane = h * w, imageSize = inChannels * plane
-        let tiles = Winograd.tiles(height: h, width: w)
+    /// out[b] = conv3×3(src[b]) for every image, through Winograd, with weights already transformed (u: [16, co, ci]).
+    private func winogradConvolve(_ src: UnsafePointer<Float>, channels ci: Int, _ u: UnsafePointer<Float>, outChannels co: Int,
+                                  height h: Int, width w: Int, bias: UnsafePointer<Float>?, relu: Bool,
+                                  into dst: UnsafeMutablePointer<Float>) {
+        let plane = h * w, tiles = Winograd.tiles(height: h, width: w)
         // Images per product: about 256 tile columns keeps V and M in cache.
         let group = max(1, min(16, 256 / tiles))
-        winogradWeights.resize([16, outChannels, inChannels])
-        Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
         let workers = Parallel.workers(for: batch)
         while winogradScratch.count < workers { winogradScratch.append((Tensor(shape: [0]), Tensor(shape: [0]))) }
-        for s in winogradScratch {
-            s.v.resize([16, inChannels, group * tiles])
-            s.m.resize([16, outChannels, group * tiles])
+        for s in winogradScratch.prefix(workers) {
+            if s.v.count < 16 * ci * group * tiles { s.v.resize([16, ci, group * tiles]) }
+            if s.m.count < 16 * co * group * tiles { s.m.resize([16, co, group * tiles]) }
         }
-        let xin = x.data, y = output.data, u = winogradWeights.data, bias = self.bias, relu = fusedReLU
-        let inChannels = self.inChannels, outChannels = self.outChannels, scratch = winogradScratch
+        let scratch = winogradScratch
         Parallel.forEachWorker(batch) { worker, images in
             let v = scratch[worker].v.data, m = scratch[worker].m.data
             var first = images.lowerBound
             while first < images.upperBound {
                 let n = min(group, images.upperBound - first), columns = n * tiles
-                Winograd.transformInput(xin + first * imageSize, images: n, channels: inChannels, height: h, width: w, into: v)
+                Winograd.transformInput(src + first * ci * plane, images: n, channels: ci, height: h, width: w, into: v)
                 for xi in 0..<16 {
-                    // M_ξ[out, n·T] = U_ξ[out, in] · V_ξ[in, n·T]
-                    BLAS.gemm(m: outChannels, n: columns, k: inChannels, a: u + xi * outChannels * inChannels, lda: inChannels,
-                              b: v + xi * inChannels * columns, ldb: columns, c: m + xi * outChannels * columns, ldc: columns)
+                    // M_ξ[co, n·T] = U_ξ[co, ci] · V_ξ[ci, n·T]
+                    BLAS.gemm(m: co, n: columns, k: ci, a: u + xi * co * ci, lda: ci, b: v + xi * ci * columns, ldb: columns,
+                              c: m + xi * co * columns, ldc: columns)
                 }
-                Winograd.transformOutput(m, images: n, outChannels: outChannels, height: h, width: w, bias: bias, relu: relu,
-                                         into: y + first * outChannels * plane)
+                Winograd.transformOutput(m, images: n, outChannels: co, height: h, width: w, bias: bias, relu: relu,
+                                         into: dst + first * co * plane)
                 first += n
             }
         }
+    }
+
+    private func winogradForward(_ x: Tensor, _ g: ConvGeometry) {
+        winogradWeights.resize([16, outChannels, inChannels])
+        Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
+        winogradConvolve(x.data, channels: inChannels, winogradWeights.data, outChannels: outChannels, height: g.height,
+                         width: g.width, bias: bias, relu: fusedReLU, into: output.data)
+    }
+
+    /// dx = conv3×3 of dy with the kernel flipped and its channels swapped (W'[in, out, i, j] = W[out, in, 2−i, 2−j]):
+    /// the adjoint of a stride-1, padding-1 convolution is one, so it runs through Winograd too.
+    private func winogradInputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry) {
+        flippedWeights.resize([inChannels, outChannels, 3, 3])
+        let f = flippedWeights.data, wt = weight!
+        for o in 0..<outChannels {
+            for c in 0..<inChannels {
+                for k in 0..<9 { f[(c * outChannels + o) * 9 + k] = wt[(o * inChannels + c) * 9 + (8 - k)] }
+            }
+        }
+        winogradAdjointWeights.resize([16, inChannels, outChannels])
+        Winograd.transformWeights(f, outChannels: inChannels, inChannels: outChannels, into: winogradAdjointWeights.data)
+        winogradConvolve(dy, channels: outChannels, winogradAdjointWeights.data, outChannels: inChannels, height: g.height,
+                         width: g.width, bias: nil, relu: false, into: dInput.data)
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -188,7 +212,7 @@ public final class Conv2d: Layer {
         let d = dy.data, xin = x.data, y = output.data, dx = dInput.data, weight = self.weight!
         let relu = fusedReLU, outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
         let hasBias = self.hasBias, dWeight = self.dWeight!, dBias = self.dBias, partials = self.weightGradients
-        let products = self.products
+        let products = self.products, winograd = usesWinograd
         do {
             Parallel.forEachWorker(batch) { worker, images in
                 let col = columns[worker].data, dyGroup = products[worker].data
@@ -199,14 +223,20 @@ public final class Conv2d: Layer {
                 while first < images.upperBound {
                     let n = min(group, images.upperBound - first)
                     let width = n * plane
-                    // dy of n images as [out, n·P], with the fused ReLU's mask applied and the bias gradient summed.
+                    // dy of n images as [out, n·P], with the fused ReLU's mask applied (in place too, when the
+                    // Winograd input gradient reads dy afterwards) and the bias gradient summed.
                     for o in 0..<outChannels {
                         var sum: Float = 0
                         for i in 0..<n {
                             let offset = ((first + i) * outChannels + o) * plane
-                            let dst = dyGroup + o * width + i * plane
-                            dst.update(from: d + offset, count: plane)
-                            sum += relu ? Kernels.maskedSum(dst, where: y + offset, plane) : Kernels.sum(dst, plane)
+                            if winograd {
+                                sum += relu ? Kernels.maskedSum(d + offset, where: y + offset, plane) : Kernels.sum(d + offset, plane)
+                                (dyGroup + o * width + i * plane).update(from: d + offset, count: plane)
+                            } else {
+                                let dst = dyGroup + o * width + i * plane
+                                dst.update(from: d + offset, count: plane)
+                                sum += relu ? Kernels.maskedSum(dst, where: y + offset, plane) : Kernels.sum(dst, plane)
+                            }
                         }
                         dB?[o] += sum
                     }
@@ -214,7 +244,7 @@ public final class Conv2d: Layer {
                     // dW[out, in·k·k] += dy[out, n·P] · col[in·k·k, n·P]ᵀ
                     BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: width, a: dyGroup, lda: width, b: col, ldb: width,
                               beta: 1, c: dW, ldc: patchSize)
-                    if needsInputGradient {
+                    if needsInputGradient && !winograd {
                         // dcol[in·k·k, n·P] = Wᵀ · dy, then back to image layout.
                         BLAS.gemm(transA: true, m: patchSize, n: width, k: outChannels, a: weight, lda: patchSize, b: dyGroup, ldb: width,
                                   c: col, ldc: width)
@@ -224,6 +254,7 @@ public final class Conv2d: Layer {
                 }
             }
         }
+        if needsInputGradient && winograd { winogradInputGradient(d, g) }
         // Partials are added in worker order: the same bits for the same thread count.
         for t in partials.prefix(workers - 1) {
             for i in 0..<weightCount { dWeight[i] += t[i] }
