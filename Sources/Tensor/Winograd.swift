@@ -41,37 +41,37 @@ public enum Winograd {
                                       into v: UnsafeMutablePointer<Float>) {
         let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
         let columns = n * perImage
+        // Each plane is first copied into a zero border (one pixel before, enough after to complete the last tile),
+        // so the tile loop reads without bounds checks.
+        let ph = 2 * tilesH + 2, pw = 2 * tilesW + 2
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
+        defer { padded.deallocate() }
+        padded.initialize(repeating: 0, count: ph * pw)
         for c in 0..<channels {
+            let out = v + c * columns
+            let stride = channels * columns  // from one ξ to the next
             for image in 0..<n {
                 let src = x + (image * channels + c) * h * w
+                for r in 0..<h { (padded + (r + 1) * pw + 1).update(from: src + r * w, count: w) }
                 for ty in 0..<tilesH {
+                    let rows = padded + 2 * ty * pw
                     for tx in 0..<tilesW {
-                        // d: the 4×4 patch whose top-left is (2ty − 1, 2tx − 1), zero outside the image.
-                        var d = SIMD16<Float>(repeating: 0)
-                        for i in 0..<4 {
-                            let r = 2 * ty - 1 + i
-                            if r < 0 || r >= h { continue }
-                            for j in 0..<4 {
-                                let col = 2 * tx - 1 + j
-                                if col >= 0 && col < w { d[i * 4 + j] = src[r * w + col] }
-                            }
+                        let p0 = rows + 2 * tx, p1 = p0 + pw, p2 = p1 + pw, p3 = p2 + pw
+                        // t = Bᵀ·d, row by row (each row 4 wide)
+                        let d0 = SIMD4<Float>(p0[0], p0[1], p0[2], p0[3]), d1 = SIMD4<Float>(p1[0], p1[1], p1[2], p1[3])
+                        let d2 = SIMD4<Float>(p2[0], p2[1], p2[2], p2[3]), d3 = SIMD4<Float>(p3[0], p3[1], p3[2], p3[3])
+                        let column = out + image * perImage + ty * tilesW + tx
+                        // V = t·B, for the four rows of t
+                        @inline(__always) func store(_ t: SIMD4<Float>, _ i: Int) {
+                            column[(i * 4 + 0) * stride] = t[0] - t[2]
+                            column[(i * 4 + 1) * stride] = t[1] + t[2]
+                            column[(i * 4 + 2) * stride] = t[2] - t[1]
+                            column[(i * 4 + 3) * stride] = t[1] - t[3]
                         }
-                        // t = Bᵀ·d, then V = t·B
-                        var t = SIMD16<Float>(repeating: 0)
-                        for j in 0..<4 {
-                            t[j] = d[j] - d[8 + j]
-                            t[4 + j] = d[4 + j] + d[8 + j]
-                            t[8 + j] = d[8 + j] - d[4 + j]
-                            t[12 + j] = d[4 + j] - d[12 + j]
-                        }
-                        let column = image * perImage + ty * tilesW + tx
-                        for i in 0..<4 {
-                            let a = t[i * 4], b = t[i * 4 + 1], e = t[i * 4 + 2], f = t[i * 4 + 3]
-                            v[((i * 4 + 0) * channels + c) * columns + column] = a - e
-                            v[((i * 4 + 1) * channels + c) * columns + column] = b + e
-                            v[((i * 4 + 2) * channels + c) * columns + column] = e - b
-                            v[((i * 4 + 3) * channels + c) * columns + column] = b - f
-                        }
+                        store(d0 - d2, 0)
+                        store(d1 + d2, 1)
+                        store(d2 - d1, 2)
+                        store(d1 - d3, 3)
                     }
                 }
             }
