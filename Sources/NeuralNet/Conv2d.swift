@@ -101,6 +101,7 @@ public final class Conv2d: Layer {
     private let winogradWeights = Tensor(shape: [0])  // [16, out, in]
     private let flippedWeights = Tensor(shape: [0])  // [in, out, 3, 3]
     private let winogradAdjointWeights = Tensor(shape: [0])  // [16, in, out]
+    private var winogradWeightGradients: [Tensor] = []  // per worker: ∂L/∂U [16, out, in]
     private var winogradScratch: [(v: Tensor, m: Tensor)] = []  // per worker: [16, in, G·T], [16, out, G·T]
 
     /// out[b] = conv3×3(src[b]) for every image, through Winograd, with weights already transformed (u: [16, co, ci]).
@@ -194,8 +195,63 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// The backward pass of a Winograd layer: every product through the transforms, none through im2col.
+    private func winogradBackward(_ dy: Tensor, _ x: Tensor, _ g: ConvGeometry, needsInputGradient: Bool) -> Tensor? {
+        let h = g.height, w = g.width, plane = h * w, tiles = Winograd.tiles(height: h, width: w)
+        let d = dy.data, y = output.data, xin = x.data, outChannels = self.outChannels, inChannels = self.inChannels
+        let batch = self.batch, relu = fusedReLU
+        // The fused ReLU's mask, in place (dy is this layer's to consume), then the bias gradient per channel.
+        if relu {
+            Parallel.forEach(batch * outChannels) { i in _ = Kernels.maskedSum(d + i * plane, where: y + i * plane, plane) }
+        }
+        if let dBias = self.dBias {
+            Parallel.forEach(outChannels) { o in
+                var sum: Float = 0
+                for b in 0..<batch { sum += Kernels.sum(d + (b * outChannels + o) * plane, plane) }
+                dBias[o] += sum
+            }
+        }
+        // ∂L/∂U_ξ[out, in] = Σ_tiles Δ_ξ[out, tiles] · V_ξ[in, tiles]ᵀ, per worker, then summed in worker order.
+        let group = max(1, min(16, 256 / tiles))
+        let workers = Parallel.workers(for: batch)
+        while winogradScratch.count < workers { winogradScratch.append((Tensor(shape: [0]), Tensor(shape: [0]))) }
+        while winogradWeightGradients.count < workers { winogradWeightGradients.append(Tensor(shape: [0])) }
+        for s in winogradScratch.prefix(workers) {
+            if s.v.count < 16 * inChannels * group * tiles { s.v.resize([16, inChannels, group * tiles]) }
+            if s.m.count < 16 * outChannels * group * tiles { s.m.resize([16, outChannels, group * tiles]) }
+        }
+        for t in winogradWeightGradients.prefix(workers) {
+            t.resize([16, outChannels, inChannels])
+            t.zero()
+        }
+        let scratch = winogradScratch, partials = winogradWeightGradients
+        Parallel.forEachWorker(batch) { worker, images in
+            let v = scratch[worker].v.data, delta = scratch[worker].m.data, du = partials[worker].data
+            var first = images.lowerBound
+            while first < images.upperBound {
+                let n = min(group, images.upperBound - first), columns = n * tiles
+                Winograd.transformInput(xin + first * inChannels * plane, images: n, channels: inChannels, height: h, width: w, into: v)
+                Winograd.transformOutputGradient(d + first * outChannels * plane, images: n, outChannels: outChannels, height: h,
+                                                 width: w, into: delta)
+                for xi in 0..<16 {
+                    BLAS.gemm(transB: true, m: outChannels, n: inChannels, k: columns, a: delta + xi * outChannels * columns, lda: columns,
+                              b: v + xi * inChannels * columns, ldb: columns, beta: 1, c: du + xi * outChannels * inChannels, ldc: inChannels)
+                }
+                first += n
+            }
+        }
+        let total = partials[0].data, count = 16 * outChannels * inChannels
+        for t in partials.dropFirst().prefix(workers - 1) { for i in 0..<count { total[i] += t[i] } }
+        Winograd.accumulateWeightGradient(total, outChannels: outChannels, inChannels: inChannels, into: dWeight)
+        guard needsInputGradient else { return nil }
+        dInput.resize([batch, inChannels, h, w])
+        winogradInputGradient(d, g)
+        return dInput
+    }
+
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
+        if usesWinograd { return winogradBackward(dy, x, g, needsInputGradient: needsInputGradient) }
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         let workers = Parallel.workers(for: batch)
         let group = max(1, min(8, 1024 / max(plane, 1)))

@@ -113,4 +113,65 @@ public enum Winograd {
             }
         }
     }
+
+    // The weight gradient is the adjoint of the forward's maps: with Y = Aᵀ·(U ⊙ V)·A and U = G·g·Gᵀ,
+    //   ∂L/∂M = A·δ·Aᵀ per tile,  ∂L/∂U_ξ = Σ_tiles ∂L/∂M_ξ · V_ξ,  ∂L/∂g = Gᵀ·(∂L/∂U)·G.
+
+    /// Output gradients dy [n, out, H, W] → Δ = A·δ·Aᵀ per 2×2 tile: [16, out, n·T] (zero beyond the image).
+    public static func transformOutputGradient(_ dy: UnsafePointer<Float>, images n: Int, outChannels: Int, height h: Int, width w: Int,
+                                               into delta: UnsafeMutablePointer<Float>) {
+        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
+        let columns = n * perImage, stride = outChannels * columns
+        for o in 0..<outChannels {
+            for image in 0..<n {
+                let src = dy + (image * outChannels + o) * h * w
+                for ty in 0..<tilesH {
+                    for tx in 0..<tilesW {
+                        let r = 2 * ty, c = 2 * tx
+                        let d00 = src[r * w + c]
+                        let d01: Float = c + 1 < w ? src[r * w + c + 1] : 0
+                        let d10: Float = r + 1 < h ? src[(r + 1) * w + c] : 0
+                        let d11: Float = (r + 1 < h && c + 1 < w) ? src[(r + 1) * w + c + 1] : 0
+                        // rows of A·δ: [δ0, δ0 + δ1, δ0 − δ1, −δ1], each then times Aᵀ: (a, b) → [a, a + b, a − b, −b]
+                        let column = delta + o * columns + image * perImage + ty * tilesW + tx
+                        @inline(__always) func store(_ a: Float, _ b: Float, _ i: Int) {
+                            column[(i * 4 + 0) * stride] = a
+                            column[(i * 4 + 1) * stride] = a + b
+                            column[(i * 4 + 2) * stride] = a - b
+                            column[(i * 4 + 3) * stride] = -b
+                        }
+                        store(d00, d01, 0)
+                        store(d00 + d10, d01 + d11, 1)
+                        store(d00 - d10, d01 - d11, 2)
+                        store(-d10, -d11, 3)
+                    }
+                }
+            }
+        }
+    }
+
+    /// ∂L/∂U [16, out, in] → accumulates ∂L/∂g = Gᵀ·(∂L/∂U)·G into dg [out, in, 3, 3].
+    public static func accumulateWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                                into dg: UnsafeMutablePointer<Float>) {
+        let plane = outChannels * inChannels
+        for k in 0..<plane {
+            var u = SIMD16<Float>(repeating: 0)
+            for xi in 0..<16 { u[xi] = du[xi * plane + k] }
+            // t = Gᵀ·dU (3×4), then t·G (3×3); Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
+            var t = SIMD16<Float>(repeating: 0)  // t[i*4 + j], i < 3
+            for j in 0..<4 {
+                let u0 = u[j], u1 = u[4 + j], u2 = u[8 + j], u3 = u[12 + j]
+                t[j] = u0 + 0.5 * (u1 + u2)
+                t[4 + j] = 0.5 * (u1 - u2)
+                t[8 + j] = 0.5 * (u1 + u2) + u3
+            }
+            let out = dg + k * 9
+            for i in 0..<3 {
+                let a = t[i * 4], b = t[i * 4 + 1], c = t[i * 4 + 2], d = t[i * 4 + 3]
+                out[i * 3 + 0] += a + 0.5 * (b + c)
+                out[i * 3 + 1] += 0.5 * (b - c)
+                out[i * 3 + 2] += 0.5 * (b + c) + d
+            }
+        }
+    }
 }

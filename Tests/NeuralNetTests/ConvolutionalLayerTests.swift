@@ -154,6 +154,8 @@ final class ThreadedLayerTests: XCTestCase {
         try checkLayer(Conv2d(inChannels: 2, outChannels: 3, kernel: 3, padding: 1), inputShape: [5, 2, 4, 4])
         try checkLayer(BasicBlock(inPlanes: 2, planes: 3, stride: 2), inputShape: [3, 2, 5, 5], eps: 1e-3)
         try checkLayer(Linear(inFeatures: 7, outFeatures: 5), inputShape: [5, 7])
+        // Winograd, with per-worker ∂L/∂U partials.
+        try checkLayer(Conv2d(inChannels: 8, outChannels: 3, kernel: 3, padding: 1), inputShape: [5, 8, 4, 5])
     }
 
     /// Linear splits rows and output features over workers: every value is one full GEMM sum, so the bits do not
