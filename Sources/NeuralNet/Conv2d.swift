@@ -15,14 +15,14 @@ public final class Conv2d: Layer {
     /// A following ReLU folded into this layer (Network.fuse): applied while the output is written, and its mask
     /// applied to the incoming gradient, saving two passes over the activations.
     public var fusedReLU = false
-    private var weight: UnsafeMutablePointer<Float>!  // [out, in, k, k]
-    private var bias: UnsafeMutablePointer<Float>?  // [out]
-    private var dWeight: UnsafeMutablePointer<Float>!
-    private var dBias: UnsafeMutablePointer<Float>?
-    private var geometry: ConvGeometry?
-    private var batch = 0
-    private let output = Tensor(shape: [0])  // [B, out, Ho, Wo]
-    private let dInput = Tensor(shape: [0])  // [B, in, H, W]
+    var weight: UnsafeMutablePointer<Float>!  // [out, in, k, k]
+    var bias: UnsafeMutablePointer<Float>?  // [out]
+    var dWeight: UnsafeMutablePointer<Float>!
+    var dBias: UnsafeMutablePointer<Float>?
+    var geometry: ConvGeometry?
+    var batch = 0
+    let output = Tensor(shape: [0])  // [B, out, Ho, Wo]
+    let dInput = Tensor(shape: [0])  // [B, in, H, W]
 
     public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 initialization: Initialization = .pytorchDefault) {
@@ -84,7 +84,7 @@ public final class Conv2d: Layer {
 
     private var columns: [Tensor] = []  // per worker: [in·k·k, G·Ho·Wo]
     private var products: [Tensor] = []  // per worker, backward: dy of G images as [out, G·Ho·Wo]
-    private var weightGradients: [Tensor] = []  // per worker but the first: partial ∂L/∂W, ∂L/∂b
+    var weightGradients: [Tensor] = []  // per worker but the first: partial ∂L/∂W, ∂L/∂b
     private var input: Tensor?
 
     private func scratch(_ workers: Int, plane: Int) {
@@ -95,69 +95,15 @@ public final class Conv2d: Layer {
     // Convolution is linear in x: the fused ReLU aside, dy·∂y/∂x is the same for every image, so grouping images
     // changes only how the sums are blocked, not what is summed.
 
-    /// 3×3 convolutions with stride 1 and padding 1 over enough channels run as Winograd F(2×2, 3×3): 2.25× fewer
-    /// multiplies. (With few input channels its products are too thin to pay off: the first layer stays on im2col.)
+    /// 3×3 convolutions with stride 1 and padding 1 over enough channels run as Winograd F(2×2, 3×3)
+    /// (Conv2d+Winograd.swift): 2.25× fewer multiplies. With few input channels its products are too thin to pay
+    /// off: the first layer stays on im2col.
     public var usesWinograd: Bool { kernel == 3 && stride == 1 && padding == 1 && inChannels >= 8 }
-    private let winogradWeights = Tensor(shape: [0])  // [16, out, in]
-    private let flippedWeights = Tensor(shape: [0])  // [in, out, 3, 3]
-    private let winogradAdjointWeights = Tensor(shape: [0])  // [16, in, out]
-    private var winogradWeightGradients: [Tensor] = []  // per worker: ∂L/∂U [16, out, in]
-    private var winogradScratch: [(v: Tensor, m: Tensor)] = []  // per worker: [16, in, G·T], [16, out, G·T]
-
-    /// out[b] = conv3×3(src[b]) for every image, through Winograd, with weights already transformed (u: [16, co, ci]).
-    private func winogradConvolve(_ src: UnsafePointer<Float>, channels ci: Int, _ u: UnsafePointer<Float>, outChannels co: Int,
-                                  height h: Int, width w: Int, bias: UnsafePointer<Float>?, relu: Bool,
-                                  into dst: UnsafeMutablePointer<Float>) {
-        let plane = h * w, tiles = Winograd.tiles(height: h, width: w)
-        // Images per product: about 256 tile columns keeps V and M in cache.
-        let group = max(1, min(16, 256 / tiles))
-        let workers = Parallel.workers(for: batch)
-        while winogradScratch.count < workers { winogradScratch.append((Tensor(shape: [0]), Tensor(shape: [0]))) }
-        for s in winogradScratch.prefix(workers) {
-            if s.v.count < 16 * ci * group * tiles { s.v.resize([16, ci, group * tiles]) }
-            if s.m.count < 16 * co * group * tiles { s.m.resize([16, co, group * tiles]) }
-        }
-        let scratch = winogradScratch
-        Parallel.forEachWorker(batch) { worker, images in
-            let v = scratch[worker].v.data, m = scratch[worker].m.data
-            var first = images.lowerBound
-            while first < images.upperBound {
-                let n = min(group, images.upperBound - first), columns = n * tiles
-                Winograd.transformInput(src + first * ci * plane, images: n, channels: ci, height: h, width: w, into: v)
-                for xi in 0..<16 {
-                    // M_ξ[co, n·T] = U_ξ[co, ci] · V_ξ[ci, n·T]
-                    BLAS.gemm(m: co, n: columns, k: ci, a: u + xi * co * ci, lda: ci, b: v + xi * ci * columns, ldb: columns,
-                              c: m + xi * co * columns, ldc: columns)
-                }
-                Winograd.transformOutput(m, images: n, outChannels: co, height: h, width: w, bias: bias, relu: relu,
-                                         into: dst + first * co * plane)
-                first += n
-            }
-        }
-    }
-
-    private func winogradForward(_ x: Tensor, _ g: ConvGeometry) {
-        winogradWeights.resize([16, outChannels, inChannels])
-        Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
-        winogradConvolve(x.data, channels: inChannels, winogradWeights.data, outChannels: outChannels, height: g.height,
-                         width: g.width, bias: bias, relu: fusedReLU, into: output.data)
-    }
-
-    /// dx = conv3×3 of dy with the kernel flipped and its channels swapped (W'[in, out, i, j] = W[out, in, 2−i, 2−j]):
-    /// the adjoint of a stride-1, padding-1 convolution is one, so it runs through Winograd too.
-    private func winogradInputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry) {
-        flippedWeights.resize([inChannels, outChannels, 3, 3])
-        let f = flippedWeights.data, wt = weight!
-        for o in 0..<outChannels {
-            for c in 0..<inChannels {
-                for k in 0..<9 { f[(c * outChannels + o) * 9 + k] = wt[(o * inChannels + c) * 9 + (8 - k)] }
-            }
-        }
-        winogradAdjointWeights.resize([16, inChannels, outChannels])
-        Winograd.transformWeights(f, outChannels: inChannels, inChannels: outChannels, into: winogradAdjointWeights.data)
-        winogradConvolve(dy, channels: outChannels, winogradAdjointWeights.data, outChannels: inChannels, height: g.height,
-                         width: g.width, bias: nil, relu: false, into: dInput.data)
-    }
+    let winogradWeights = Tensor(shape: [0])  // [16, out, in]
+    let flippedWeights = Tensor(shape: [0])  // [in, out, 3, 3]
+    let winogradAdjointWeights = Tensor(shape: [0])  // [16, in, out]
+    var winogradWeightGradients: [Tensor] = []  // per worker: ∂L/∂U [16, out, in]
+    var winogradScratch: [(v: Tensor, m: Tensor)] = []  // per worker: [16, in, G·T], [16, out, G·T]
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let g = ConvGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3], kernelH: kernel, kernelW: kernel,
@@ -193,60 +139,6 @@ public final class Conv2d: Layer {
             }
         }
         return output
-    }
-
-    /// The backward pass of a Winograd layer: every product through the transforms, none through im2col.
-    private func winogradBackward(_ dy: Tensor, _ x: Tensor, _ g: ConvGeometry, needsInputGradient: Bool) -> Tensor? {
-        let h = g.height, w = g.width, plane = h * w, tiles = Winograd.tiles(height: h, width: w)
-        let d = dy.data, y = output.data, xin = x.data, outChannels = self.outChannels, inChannels = self.inChannels
-        let batch = self.batch, relu = fusedReLU
-        // The fused ReLU's mask, in place (dy is this layer's to consume), then the bias gradient per channel.
-        if relu {
-            Parallel.forEach(batch * outChannels) { i in _ = Kernels.maskedSum(d + i * plane, where: y + i * plane, plane) }
-        }
-        if let dBias = self.dBias {
-            Parallel.forEach(outChannels) { o in
-                var sum: Float = 0
-                for b in 0..<batch { sum += Kernels.sum(d + (b * outChannels + o) * plane, plane) }
-                dBias[o] += sum
-            }
-        }
-        // ∂L/∂U_ξ[out, in] = Σ_tiles Δ_ξ[out, tiles] · V_ξ[in, tiles]ᵀ, per worker, then summed in worker order.
-        let group = max(1, min(16, 256 / tiles))
-        let workers = Parallel.workers(for: batch)
-        while winogradScratch.count < workers { winogradScratch.append((Tensor(shape: [0]), Tensor(shape: [0]))) }
-        while winogradWeightGradients.count < workers { winogradWeightGradients.append(Tensor(shape: [0])) }
-        for s in winogradScratch.prefix(workers) {
-            if s.v.count < 16 * inChannels * group * tiles { s.v.resize([16, inChannels, group * tiles]) }
-            if s.m.count < 16 * outChannels * group * tiles { s.m.resize([16, outChannels, group * tiles]) }
-        }
-        for t in winogradWeightGradients.prefix(workers) {
-            t.resize([16, outChannels, inChannels])
-            t.zero()
-        }
-        let scratch = winogradScratch, partials = winogradWeightGradients
-        Parallel.forEachWorker(batch) { worker, images in
-            let v = scratch[worker].v.data, delta = scratch[worker].m.data, du = partials[worker].data
-            var first = images.lowerBound
-            while first < images.upperBound {
-                let n = min(group, images.upperBound - first), columns = n * tiles
-                Winograd.transformInput(xin + first * inChannels * plane, images: n, channels: inChannels, height: h, width: w, into: v)
-                Winograd.transformOutputGradient(d + first * outChannels * plane, images: n, outChannels: outChannels, height: h,
-                                                 width: w, into: delta)
-                for xi in 0..<16 {
-                    BLAS.gemm(transB: true, m: outChannels, n: inChannels, k: columns, a: delta + xi * outChannels * columns, lda: columns,
-                              b: v + xi * inChannels * columns, ldb: columns, beta: 1, c: du + xi * outChannels * inChannels, ldc: inChannels)
-                }
-                first += n
-            }
-        }
-        let total = partials[0].data, count = 16 * outChannels * inChannels
-        for t in partials.dropFirst().prefix(workers - 1) { for i in 0..<count { total[i] += t[i] } }
-        Winograd.accumulateWeightGradient(total, outChannels: outChannels, inChannels: inChannels, into: dWeight)
-        guard needsInputGradient else { return nil }
-        dInput.resize([batch, inChannels, h, w])
-        winogradInputGradient(d, g)
-        return dInput
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
