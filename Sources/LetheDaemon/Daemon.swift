@@ -26,6 +26,7 @@ public actor Daemon {
         self.onExit = onExit
         BLAS.setThreads(1)
         Parallel.defaultThreads = threads
+        ComputePool.setBudget(threads)
     }
 
     private func handlers() -> [String: MethodHandler] {

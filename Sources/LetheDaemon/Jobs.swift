@@ -30,18 +30,40 @@ actor JobTable {
     var all: [RunningJob] { running.values.sorted { $0.id < $1.id } }
 }
 
-/// The compute queue. Each job's work runs with its own thread count for the engine's parallel loops
-/// (thread-local), and OpenBLAS stays single-threaded (the engine splits matrix products over its workers), so
-/// concurrent jobs share the cores without a process-wide setting to fight over.
+/// The compute queue and the cores. Each job's work runs with its own thread count for the engine's parallel loops
+/// (thread-local), and OpenBLAS stays single-threaded (the engine splits matrix products over its workers). A job
+/// starts only when its threads are free, so concurrent jobs never oversubscribe the cores — and a job never runs
+/// with fewer threads than it asked for, which would change its bits.
 enum ComputePool {
     private static let queue = DispatchQueue(label: "lethe.compute", qos: .userInitiated, attributes: .concurrent)
+    private static let cores = NSCondition()
+    nonisolated(unsafe) private static var free = ProcessInfo.processInfo.activeProcessorCount
+    nonisolated(unsafe) private static var budget = ProcessInfo.processInfo.activeProcessorCount
+
+    /// The threads all jobs together may use (the daemon's --threads).
+    static func setBudget(_ threads: Int) {
+        cores.lock()
+        free += threads - budget
+        budget = threads
+        cores.unlock()
+    }
 
     /// Runs blocking work on the compute queue with `threads` threads and resumes the caller with its result.
     static func run<T: Sendable>(threads: Int, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
+                cores.lock()
+                let wanted = min(threads, budget)
+                while free < wanted { cores.wait() }
+                free -= wanted
+                cores.unlock()
                 Parallel.threads = threads
-                continuation.resume(with: Result { try work() })
+                let result = Result { try work() }
+                cores.lock()
+                free += wanted
+                cores.broadcast()
+                cores.unlock()
+                continuation.resume(with: result)
             }
         }
     }
