@@ -123,18 +123,16 @@ public final class Conv2d: Layer {
         scratch(workers, plane: plane)
         let y = output.data, xin = x.data, weight = self.weight!, bias = self.bias, relu = fusedReLU
         let outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
-        do {
-            Parallel.forEachWorker(batch) { worker, images in
-                let col = columns[worker].data
-                for b in images {
-                    Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
-                    // out[out, P] = W[out, in·k·k] · col[in·k·k, P], then the bias and the fused ReLU in place.
-                    let out = y + b * outChannels * plane
-                    BLAS.gemm(m: outChannels, n: plane, k: patchSize, a: weight, lda: patchSize, b: col, ldb: plane, c: out, ldc: plane)
-                    for o in 0..<outChannels {
-                        let row = out + o * plane, b0 = bias?[o] ?? 0
-                        if relu { for j in 0..<plane { row[j] = max(row[j] + b0, 0) } } else { for j in 0..<plane { row[j] += b0 } }
-                    }
+        Parallel.forEachWorker(batch) { worker, images in
+            let col = columns[worker].data
+            for b in images {
+                Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
+                // out[out, P] = W[out, in·k·k] · col[in·k·k, P], then the bias and the fused ReLU in place.
+                let out = y + b * outChannels * plane
+                BLAS.gemm(m: outChannels, n: plane, k: patchSize, a: weight, lda: patchSize, b: col, ldb: plane, c: out, ldc: plane)
+                for o in 0..<outChannels {
+                    let row = out + o * plane, b0 = bias?[o] ?? 0
+                    if relu { for j in 0..<plane { row[j] = max(row[j] + b0, 0) } } else { for j in 0..<plane { row[j] += b0 } }
                 }
             }
         }
@@ -160,49 +158,40 @@ public final class Conv2d: Layer {
         let d = dy.data, xin = x.data, y = output.data, dx = dInput.data, weight = self.weight!
         let relu = fusedReLU, outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
         let hasBias = self.hasBias, dWeight = self.dWeight!, dBias = self.dBias, partials = self.weightGradients
-        let products = self.products, winograd = usesWinograd
-        do {
-            Parallel.forEachWorker(batch) { worker, images in
-                let col = columns[worker].data, dyGroup = products[worker].data
-                // Worker 0 accumulates straight into the gradient buffer; the others into partials added below.
-                let dW = worker == 0 ? dWeight : partials[worker - 1].data
-                let dB = worker == 0 ? dBias : (hasBias ? partials[worker - 1].data + weightCount : nil)
-                var first = images.lowerBound
-                while first < images.upperBound {
-                    let n = min(group, images.upperBound - first)
-                    let width = n * plane
-                    // dy of n images as [out, n·P], with the fused ReLU's mask applied (in place too, when the
-                    // Winograd input gradient reads dy afterwards) and the bias gradient summed.
-                    for o in 0..<outChannels {
-                        var sum: Float = 0
-                        for i in 0..<n {
-                            let offset = ((first + i) * outChannels + o) * plane
-                            if winograd {
-                                sum += relu ? Kernels.maskedSum(d + offset, where: y + offset, plane) : Kernels.sum(d + offset, plane)
-                                (dyGroup + o * width + i * plane).update(from: d + offset, count: plane)
-                            } else {
-                                let dst = dyGroup + o * width + i * plane
-                                dst.update(from: d + offset, count: plane)
-                                sum += relu ? Kernels.maskedSum(dst, where: y + offset, plane) : Kernels.sum(dst, plane)
-                            }
-                        }
-                        dB?[o] += sum
+        let products = self.products
+        Parallel.forEachWorker(batch) { worker, images in
+            let col = columns[worker].data, dyGroup = products[worker].data
+            // Worker 0 accumulates straight into the gradient buffer; the others into partials added below.
+            let dW = worker == 0 ? dWeight : partials[worker - 1].data
+            let dB = worker == 0 ? dBias : (hasBias ? partials[worker - 1].data + weightCount : nil)
+            var first = images.lowerBound
+            while first < images.upperBound {
+                let n = min(group, images.upperBound - first)
+                let width = n * plane
+                // dy of n images as [out, n·P], with the fused ReLU's mask applied and the bias gradient summed.
+                for o in 0..<outChannels {
+                    var sum: Float = 0
+                    for i in 0..<n {
+                        let offset = ((first + i) * outChannels + o) * plane
+                        let dst = dyGroup + o * width + i * plane
+                        dst.update(from: d + offset, count: plane)
+                        sum += relu ? Kernels.maskedSum(dst, where: y + offset, plane) : Kernels.sum(dst, plane)
                     }
-                    Im2Col.forward(xin + first * imageSize, batch: n, g, into: col)
-                    // dW[out, in·k·k] += dy[out, n·P] · col[in·k·k, n·P]ᵀ
-                    BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: width, a: dyGroup, lda: width, b: col, ldb: width,
-                              beta: 1, c: dW, ldc: patchSize)
-                    if needsInputGradient && !winograd {
-                        // dcol[in·k·k, n·P] = Wᵀ · dy, then back to image layout.
-                        BLAS.gemm(transA: true, m: patchSize, n: width, k: outChannels, a: weight, lda: patchSize, b: dyGroup, ldb: width,
-                                  c: col, ldc: width)
-                        Im2Col.backward(col, batch: n, g, into: dx + first * imageSize)
-                    }
-                    first += n
+                    dB?[o] += sum
                 }
+                Im2Col.forward(xin + first * imageSize, batch: n, g, into: col)
+                // dW[out, in·k·k] += dy[out, n·P] · col[in·k·k, n·P]ᵀ
+                BLAS.gemm(transB: true, m: outChannels, n: patchSize, k: width, a: dyGroup, lda: width, b: col, ldb: width,
+                          beta: 1, c: dW, ldc: patchSize)
+                if needsInputGradient {
+                    // dcol[in·k·k, n·P] = Wᵀ · dy, then back to image layout.
+                    BLAS.gemm(transA: true, m: patchSize, n: width, k: outChannels, a: weight, lda: patchSize, b: dyGroup, ldb: width,
+                              c: col, ldc: width)
+                    Im2Col.backward(col, batch: n, g, into: dx + first * imageSize)
+                }
+                first += n
             }
         }
-        if needsInputGradient && winograd { winogradInputGradient(d, g) }
         // Partials are added in worker order: the same bits for the same thread count.
         for t in partials.prefix(workers - 1) {
             for i in 0..<weightCount { dWeight[i] += t[i] }

@@ -16,11 +16,8 @@ public final class MaxPool2d: Layer {
 
     public func outputShape(for s: [Int]) throws -> [Int] {
         let name = "MaxPool2d(kernel \(kernel), stride \(stride), padding \(padding))"
-        guard s.count == 3 else { throw ShapeError(layer: name, expected: "[C, H, W]", got: s) }
         guard padding * 2 <= kernel else { throw ShapeError(layer: name, expected: "padding at most half the kernel", got: s) }
-        let ho = (s[1] + 2 * padding - kernel) / stride + 1, wo = (s[2] + 2 * padding - kernel) / stride + 1
-        guard ho >= 1, wo >= 1 else { throw ShapeError(layer: name, expected: "at least \(kernel)×\(kernel) pixels", got: s) }
-        return [s[0], ho, wo]
+        return try pooledShape(s, name: name, kernel: kernel, stride: stride, padding: padding)
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -110,11 +107,8 @@ public final class AvgPool2d: Layer {
     }
 
     public func outputShape(for s: [Int]) throws -> [Int] {
-        let name = "AvgPool2d(kernel \(kernel), stride \(stride), padding \(padding))"
-        guard s.count == 3 else { throw ShapeError(layer: name, expected: "[C, H, W]", got: s) }
-        let ho = (s[1] + 2 * padding - kernel) / stride + 1, wo = (s[2] + 2 * padding - kernel) / stride + 1
-        guard ho >= 1, wo >= 1 else { throw ShapeError(layer: name, expected: "at least \(kernel)×\(kernel) pixels", got: s) }
-        return [s[0], ho, wo]
+        try pooledShape(s, name: "AvgPool2d(kernel \(kernel), stride \(stride), padding \(padding))", kernel: kernel,
+                        stride: stride, padding: padding)
     }
 
     /// Calls body(outputIndex, inputIndex) for every window element inside the image.
@@ -195,4 +189,12 @@ public final class GlobalAvgPool: Layer {
         }
         return dInput
     }
+}
+
+/// [C, H, W] → [C, Ho, Wo] for a pooling window, or a ShapeError naming the layer.
+private func pooledShape(_ s: [Int], name: String, kernel: Int, stride: Int, padding: Int) throws -> [Int] {
+    guard s.count == 3 else { throw ShapeError(layer: name, expected: "[C, H, W]", got: s) }
+    let ho = (s[1] + 2 * padding - kernel) / stride + 1, wo = (s[2] + 2 * padding - kernel) / stride + 1
+    guard ho >= 1, wo >= 1 else { throw ShapeError(layer: name, expected: "at least \(kernel)×\(kernel) pixels", got: s) }
+    return [s[0], ho, wo]
 }
