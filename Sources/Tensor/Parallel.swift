@@ -1,6 +1,5 @@
 // Work split over the job's threads. Chunks are fixed by the count and the thread count alone, so results that
 // combine per-chunk partial sums are the same bits for the same thread count (DESIGN.md §2, determinism).
-import Dispatch
 
 public enum Parallel {
     /// Threads the engine's own kernels may use on the calling thread: each job sets its own, so jobs with
@@ -27,12 +26,7 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        let chunk = (count + t - 1) / t
-        DispatchQueue.concurrentPerform(iterations: t) { i in
-            let start = i * chunk
-            let end = min(count, start + chunk)
-            if start < end { body(start..<end) }
-        }
+        run(count, workers: t) { _, range in body(range) }
     }
 
     /// Like forEachChunk, also passing the chunk's index (0..<threads), so each worker can own scratch buffers.
@@ -40,16 +34,59 @@ public enum Parallel {
     @inline(__always)
     public static func forEachWorker(_ count: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
         let t = max(1, min(threads, count))
-        let chunk = (count + t - 1) / max(t, 1)
-        DispatchQueue.concurrentPerform(iterations: t) { i in
+        if t <= 1 {
+            if count > 0 { withThreads(1) { body(0, 0..<count) } }
+            return
+        }
+        run(count, workers: t) { worker, range in body(worker, range) }
+    }
+
+    /// `workers` contiguous chunks of 0..<count on the calling thread's team; nested loops inside run serially.
+    private static func run(_ count: Int, workers t: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
+        let chunk = (count + t - 1) / t
+        let saved = threads
+        team(size: saved).run(workers: t) { i in
             let start = i * chunk, end = min(count, start + chunk)
             guard start < end else { return }
-            let saved = threads
-            threads = 1
-            body(i, start..<end)
-            threads = saved
+            if i == 0 {
+                withThreads(1) { body(i, start..<end) }
+            } else {
+                body(i, start..<end)
+            }
         }
     }
+
+    @inline(__always)
+    private static func withThreads(_ n: Int, _ body: () -> Void) {
+        let saved = threads
+        threads = n
+        body()
+        threads = saved
+    }
+
+    /// The calling thread's helpers, created on first use and replaced when its thread count changes; they stop
+    /// when the thread exits.
+    private static func team(size: Int) -> WorkerTeam {
+        if let raw = pthread_getspecific(teamKey) {
+            let team = Unmanaged<WorkerTeam>.fromOpaque(raw).takeUnretainedValue()
+            if team.size == size { return team }
+            team.stop()
+            Unmanaged<WorkerTeam>.fromOpaque(raw).release()
+        }
+        let team = WorkerTeam(size: size)
+        pthread_setspecific(teamKey, Unmanaged.passRetained(team).toOpaque())
+        return team
+    }
+
+    private static let teamKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            guard let raw else { return }
+            let team = Unmanaged<WorkerTeam>.fromOpaque(raw).takeRetainedValue()
+            team.stop()
+        }
+        return key
+    }()
 
     /// Workers forEachWorker will use for `count` items.
     public static func workers(for count: Int) -> Int { max(1, min(threads, count)) }
