@@ -37,12 +37,14 @@ public final class LabeledExamples: ExampleSource, @unchecked Sendable {
     deinit { features.deallocate() }
 
     public func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels out: UnsafeMutablePointer<Int32>) {
-        var row = 0
-        for i in indices {
-            (x.data + row * exampleSize).update(from: features + i * exampleSize, count: exampleSize)
-            out[row] = labels[i]
-            row += 1
+        let first = indices.startIndex, data = x.data, exampleSize = self.exampleSize, features = self.features
+        // Rows split over the job's threads: a batch of images is a few hundred kilobytes of copying.
+        Parallel.forEachChunk(indices.count, minimumChunk: max(1, 16_384 / max(1, exampleSize))) { rows in
+            for row in rows {
+                (data + row * exampleSize).update(from: features + indices[first + row] * exampleSize, count: exampleSize)
+            }
         }
+        for (row, i) in indices.enumerated() { out[row] = labels[i] }
     }
 
     /// Examples per class, indexed by class.

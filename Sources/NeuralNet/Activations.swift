@@ -76,12 +76,16 @@ public final class Flatten: Layer {
     private var inputShape: [Int] = []
     private let output = Tensor(shape: [0])  // [B, C·H·W]
     private let dInput = Tensor(shape: [0])  // [B, C, H, W]
+    /// Set when a Linear follows (Network.fuse): it reads any input as flat rows and gives back its input
+    /// gradient in the input's own shape, so this layer passes tensors through instead of copying them.
+    public var passThrough = false
 
     public init() {}
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        if passThrough { return x }
         inputShape = x.shape
         output.resize([x.rows, x.rowSize])
         output.data.update(from: x.data, count: x.count)
@@ -90,6 +94,7 @@ public final class Flatten: Layer {
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
+        if passThrough { return dy }
         dInput.resize(inputShape)
         dInput.data.update(from: dy.data, count: dy.count)
         return dInput

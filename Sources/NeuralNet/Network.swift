@@ -31,10 +31,12 @@ public final class Network {
 
     deinit { gradients.deallocate() }
 
-    /// Folds each ReLU into the Conv2d or Linear right before it, so the activation costs no extra pass over memory.
-    /// The result is bit-for-bit the same: max(x, 0) is applied to the same values.
+    /// Folds each ReLU into the Conv2d or Linear right before it, so the activation costs no extra pass over memory,
+    /// and lets a Flatten before a Linear pass its tensors through uncopied. The result is bit-for-bit the same:
+    /// max(x, 0) is applied to the same values, and the Linear reads the same rows.
     static func fuse(_ layers: [Layer]) {
         for (previous, next) in zip(layers, layers.dropFirst()) {
+            if let flatten = previous as? Flatten, next is Linear { flatten.passThrough = true }
             guard let relu = next as? Activation, relu.kind == .relu else { continue }
             if let conv = previous as? Conv2d {
                 conv.fusedReLU = true
@@ -75,5 +77,10 @@ public final class Network {
         return g
     }
 
-    public func zeroGradients() { gradients.update(repeating: 0, count: model.parameterCount) }
+    public func zeroGradients() {
+        let gradients = self.gradients
+        Parallel.forEachChunk(model.parameterCount, minimumChunk: 1 << 16) { r in
+            (gradients + r.lowerBound).update(repeating: 0, count: r.count)
+        }
+    }
 }
