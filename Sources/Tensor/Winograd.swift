@@ -79,75 +79,119 @@ public enum Winograd {
     }
 
     /// m [16, out, n·T] → y [n, out, H, W] (the images' NCHW block), adding the bias and applying ReLU if asked.
+    /// Eight tiles at a time: their 16 values are contiguous in each ξ plane, so the transform is vector loads and
+    /// arithmetic, and only the 2×2 results are stored one by one.
     public static func transformOutput(_ m: UnsafePointer<Float>, images n: Int, outChannels: Int, height h: Int, width w: Int,
                                        bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>) {
-        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
-        let columns = n * perImage
-        let stride = outChannels * columns
+        let layout = TileLayout(images: n, channels: outChannels, height: h, width: w)
+        let columns = layout.columns, stride = outChannels * columns, plane = h * w
+        // lanes: the eight tiles' four results (Swift's per-lane SIMD access is slow; memory is not); tail: the
+        // last partial group of tiles, copied so that it too can be read eight at a time.
+        let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 32), tail = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8)
+        defer { lanes.deallocate(); tail.deallocate() }
+        tail.initialize(repeating: 0, count: 16 * 8)
         for o in 0..<outChannels {
-            let b0 = bias?[o] ?? 0
-            for image in 0..<n {
-                let dst = y + (image * outChannels + o) * h * w
-                for ty in 0..<tilesH {
-                    for tx in 0..<tilesW {
-                        let base = m + o * columns + image * perImage + ty * tilesW + tx
-                        var q = SIMD16<Float>(repeating: 0)
-                        for k in 0..<16 { q[k] = base[k * stride] }
-                        // t = Aᵀ·q (2×4), then Y = t·A (2×2)
-                        var t = SIMD8<Float>(repeating: 0)
-                        for j in 0..<4 {
-                            t[j] = q[j] + q[4 + j] + q[8 + j]
-                            t[4 + j] = q[4 + j] - q[8 + j] - q[12 + j]
-                        }
-                        for i in 0..<2 {
-                            let r = 2 * ty + i
-                            if r >= h { continue }
-                            let a = t[i * 4], b = t[i * 4 + 1], e = t[i * 4 + 2], f = t[i * 4 + 3]
-                            var y0 = a + b + e + b0, y1 = b - e - f + b0
-                            if relu { y0 = max(y0, 0); y1 = max(y1, 0) }
-                            dst[r * w + 2 * tx] = y0
-                            if 2 * tx + 1 < w { dst[r * w + 2 * tx + 1] = y1 }
-                        }
+            let b = bias?[o] ?? 0, source = m + o * columns, target = y + o * plane
+            var j = 0
+            while j < columns {
+                let count = min(8, columns - j)
+                if count == 8 {
+                    outputTiles(source + j, stride: stride, bias: b, relu: relu, into: lanes)
+                } else {
+                    for k in 0..<16 { (tail + 8 * k).update(from: source + k * stride + j, count: count) }
+                    outputTiles(tail, stride: 8, bias: b, relu: relu, into: lanes)
+                }
+                for lane in 0..<count {
+                    let dst = target + layout.origin[j + lane], edges = layout.edges[j + lane]
+                    dst[0] = lanes[lane]
+                    if edges & TileLayout.right != 0 { dst[1] = lanes[8 + lane] }
+                    if edges & TileLayout.below != 0 {
+                        dst[w] = lanes[16 + lane]
+                        if edges & TileLayout.right != 0 { dst[w + 1] = lanes[24 + lane] }
                     }
                 }
+                j += 8
             }
         }
+    }
+
+    /// Y = Aᵀ·q·A (+ bias, ReLU) for eight tiles: q [16][8] with `stride` between the ξ rows → out [4][8] (y00, y01,
+    /// y10, y11).
+    @inline(__always)
+    private static func outputTiles(_ q: UnsafePointer<Float>, stride: Int, bias: Float, relu: Bool, into out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func row(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(q + k * stride).loadUnaligned(as: SIMD8<Float>.self) }
+        let q4 = row(4), q5 = row(5), q6 = row(6), q7 = row(7), q8 = row(8), q9 = row(9), q10 = row(10), q11 = row(11)
+        // t = Aᵀ·q (2×4), then Y = t·A (2×2)
+        let t00 = row(0) + q4 + q8, t01 = row(1) + q5 + q9, t02 = row(2) + q6 + q10, t03 = row(3) + q7 + q11
+        let t10 = q4 - q8 - row(12), t11 = q5 - q9 - row(13), t12 = q6 - q10 - row(14), t13 = q7 - q11 - row(15)
+        let b = SIMD8<Float>(repeating: bias)
+        var y = (t00 + t01 + t02 + b, t01 - t02 - t03 + b, t10 + t11 + t12 + b, t11 - t12 - t13 + b)
+        if relu {  // (pointwiseMax is a lane-by-lane loop)
+            let zero = SIMD8<Float>(repeating: 0)
+            y.0.replace(with: zero, where: y.0 .< zero); y.1.replace(with: zero, where: y.1 .< zero)
+            y.2.replace(with: zero, where: y.2 .< zero); y.3.replace(with: zero, where: y.3 .< zero)
+        }
+        let raw = UnsafeMutableRawPointer(out)
+        raw.storeBytes(of: y.0, as: SIMD8<Float>.self)
+        raw.storeBytes(of: y.1, toByteOffset: 32, as: SIMD8<Float>.self)
+        raw.storeBytes(of: y.2, toByteOffset: 64, as: SIMD8<Float>.self)
+        raw.storeBytes(of: y.3, toByteOffset: 96, as: SIMD8<Float>.self)
     }
 
     // The weight gradient is the adjoint of the forward's maps: with Y = Aᵀ·(U ⊙ V)·A and U = G·g·Gᵀ,
     //   ∂L/∂M = A·δ·Aᵀ per tile,  ∂L/∂U_ξ = Σ_tiles ∂L/∂M_ξ · V_ξ,  ∂L/∂g = Gᵀ·(∂L/∂U)·G.
 
-    /// Output gradients dy [n, out, H, W] → Δ = A·δ·Aᵀ per 2×2 tile: [16, out, n·T] (zero beyond the image).
+    /// Output gradients dy [n, out, H, W] → Δ = A·δ·Aᵀ per 2×2 tile: [16, out, n·T] (zero beyond the image), eight
+    /// tiles at a time so each ξ plane is written with vector stores.
     public static func transformOutputGradient(_ dy: UnsafePointer<Float>, images n: Int, outChannels: Int, height h: Int, width w: Int,
                                                into delta: UnsafeMutablePointer<Float>) {
-        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
-        let columns = n * perImage, stride = outChannels * columns
+        let layout = TileLayout(images: n, channels: outChannels, height: h, width: w)
+        let columns = layout.columns, stride = outChannels * columns, plane = h * w
+        // lanes: the eight tiles' δ, gathered lane by lane; tail: Δ of the last partial group before it is copied out.
+        let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 32), tail = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8)
+        defer { lanes.deallocate(); tail.deallocate() }
+        lanes.initialize(repeating: 0, count: 32)
         for o in 0..<outChannels {
-            for image in 0..<n {
-                let src = dy + (image * outChannels + o) * h * w
-                for ty in 0..<tilesH {
-                    for tx in 0..<tilesW {
-                        let r = 2 * ty, c = 2 * tx
-                        let d00 = src[r * w + c]
-                        let d01: Float = c + 1 < w ? src[r * w + c + 1] : 0
-                        let d10: Float = r + 1 < h ? src[(r + 1) * w + c] : 0
-                        let d11: Float = (r + 1 < h && c + 1 < w) ? src[(r + 1) * w + c + 1] : 0
-                        // rows of A·δ: [δ0, δ0 + δ1, δ0 − δ1, −δ1], each then times Aᵀ: (a, b) → [a, a + b, a − b, −b]
-                        let column = delta + o * columns + image * perImage + ty * tilesW + tx
-                        @inline(__always) func store(_ a: Float, _ b: Float, _ i: Int) {
-                            column[(i * 4 + 0) * stride] = a
-                            column[(i * 4 + 1) * stride] = a + b
-                            column[(i * 4 + 2) * stride] = a - b
-                            column[(i * 4 + 3) * stride] = -b
-                        }
-                        store(d00, d01, 0)
-                        store(d00 + d10, d01 + d11, 1)
-                        store(d00 - d10, d01 - d11, 2)
-                        store(-d10, -d11, 3)
-                    }
+            let source = dy + o * plane, target = delta + o * columns
+            var j = 0
+            while j < columns {
+                let count = min(8, columns - j)
+                for lane in 0..<count {
+                    let src = source + layout.origin[j + lane], edges = layout.edges[j + lane]
+                    let right = edges & TileLayout.right != 0, below = edges & TileLayout.below != 0
+                    lanes[lane] = src[0]
+                    lanes[8 + lane] = right ? src[1] : 0
+                    lanes[16 + lane] = below ? src[w] : 0
+                    lanes[24 + lane] = right && below ? src[w + 1] : 0
                 }
+                if count == 8 {
+                    outputGradientTiles(lanes, into: target + j, stride: stride)
+                } else {
+                    outputGradientTiles(lanes, into: tail, stride: 8)
+                    for k in 0..<16 { (target + k * stride + j).update(from: tail + 8 * k, count: count) }
+                }
+                j += 8
             }
         }
+    }
+
+    /// Δ = A·δ·Aᵀ for eight tiles: d [4][8] (δ00, δ01, δ10, δ11) → out [16][8] with `stride` between the ξ rows.
+    @inline(__always)
+    private static func outputGradientTiles(_ d: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, stride: Int) {
+        let raw = UnsafeRawPointer(d)
+        let d00 = raw.loadUnaligned(as: SIMD8<Float>.self), d01 = raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        let d10 = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), d11 = raw.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+        // rows of A·δ: [δ0, δ0 + δ1, δ0 − δ1, −δ1], each then times Aᵀ: (a, b) → [a, a + b, a − b, −b]
+        @inline(__always) func store(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ i: Int) {
+            UnsafeMutableRawPointer(out + (i * 4 + 0) * stride).storeBytes(of: a, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + (i * 4 + 1) * stride).storeBytes(of: a + b, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + (i * 4 + 2) * stride).storeBytes(of: a - b, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + (i * 4 + 3) * stride).storeBytes(of: -b, as: SIMD8<Float>.self)
+        }
+        store(d00, d01, 0)
+        store(d00 + d10, d01 + d11, 1)
+        store(d00 - d10, d01 - d11, 2)
+        store(-d10, -d11, 3)
     }
 
     /// ∂L/∂U [16, out, in] → accumulates ∂L/∂g = Gᵀ·(∂L/∂U)·G into dg [out, in, 3, 3].
@@ -173,5 +217,37 @@ public enum Winograd {
                 out[i * 3 + 2] += 0.5 * (b + c) + d
             }
         }
+    }
+}
+
+/// Where each tile of n images lands in one NCHW channel plane: `origin[j]` is the offset of tile j's top-left
+/// output from its channel's plane in image 0 (image·channels·H·W + 2ty·W + 2tx), `edges[j]` which of its right
+/// column and lower row lie inside the image (both, unless H or W is odd).
+final class TileLayout {
+    static let right: UInt8 = 1, below: UInt8 = 2
+    let columns: Int
+    let origin: UnsafeMutablePointer<Int>
+    let edges: UnsafeMutablePointer<UInt8>
+
+    init(images n: Int, channels: Int, height h: Int, width w: Int) {
+        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2
+        columns = n * tilesH * tilesW
+        origin = .allocate(capacity: max(1, columns))
+        edges = .allocate(capacity: max(1, columns))
+        var j = 0
+        for image in 0..<n {
+            for ty in 0..<tilesH {
+                for tx in 0..<tilesW {
+                    origin[j] = image * channels * h * w + 2 * ty * w + 2 * tx
+                    edges[j] = (2 * tx + 1 < w ? Self.right : 0) | (2 * ty + 1 < h ? Self.below : 0)
+                    j += 1
+                }
+            }
+        }
+    }
+
+    deinit {
+        origin.deallocate()
+        edges.deallocate()
     }
 }
