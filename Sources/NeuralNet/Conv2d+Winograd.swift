@@ -35,22 +35,6 @@ extension Conv2d {
                          width: g.width, bias: bias, relu: fusedReLU, into: output.data)
     }
 
-    /// dx = conv3×3 of dy with the kernel flipped and its channels swapped (W'[in, out, i, j] = W[out, in, 2−i, 2−j]):
-    /// the adjoint of a stride-1, padding-1 convolution is one, so it runs through Winograd too.
-    func winogradInputGradient(_ dy: UnsafePointer<Float>, _ g: ConvGeometry) {
-        flippedWeights.resize([inChannels, outChannels, 3, 3])
-        let f = flippedWeights.data, wt = weight!
-        for o in 0..<outChannels {
-            for c in 0..<inChannels {
-                for k in 0..<9 { f[(c * outChannels + o) * 9 + k] = wt[(o * inChannels + c) * 9 + (8 - k)] }
-            }
-        }
-        winogradAdjointWeights.resize([16, inChannels, outChannels])
-        Winograd.transformWeights(f, outChannels: inChannels, inChannels: outChannels, into: winogradAdjointWeights.data)
-        winogradConvolve(dy, channels: outChannels, winogradAdjointWeights.data, outChannels: inChannels, height: g.height,
-                         width: g.width, bias: nil, relu: false, into: dInput.data)
-    }
-
     /// Images per group of tiles (about 256 tile columns keeps V and M in cache), and per-worker buffers for them.
     func winogradBuffers(workers: Int, inChannels ci: Int, outChannels co: Int, tiles: Int) -> (group: Int, scratch: [(v: Tensor, m: Tensor)]) {
         let group = max(1, min(16, 256 / tiles))
@@ -78,7 +62,10 @@ extension Conv2d {
                 dBias[o] += sum
             }
         }
-        // ∂L/∂U_ξ[out, in] = Σ_tiles Δ_ξ[out, tiles] · V_ξ[in, tiles]ᵀ, per worker, then summed in worker order.
+        // ∂L/∂U_ξ[out, in] = Σ_tiles Δ_ξ[out, tiles] · V_ξ[in, tiles]ᵀ, per worker, then summed in worker order;
+        // ∂L/∂V_ξ[in, tiles] = U_ξ[out, in]ᵀ · Δ_ξ[out, tiles] (U from the forward pass), then dx = its adjoint transform.
+        if needsInputGradient { dInput.resize([batch, inChannels, h, w]) }
+        let u = winogradWeights.data, dx = dInput.data
         let workers = Parallel.workers(for: batch)
         let (group, scratch) = winogradBuffers(workers: workers, inChannels: inChannels, outChannels: outChannels, tiles: tiles)
         while winogradWeightGradients.count < workers { winogradWeightGradients.append(Tensor(shape: [0])) }
@@ -99,15 +86,20 @@ extension Conv2d {
                     BLAS.gemm(transB: true, m: outChannels, n: inChannels, k: columns, a: delta + xi * outChannels * columns, lda: columns,
                               b: v + xi * inChannels * columns, ldb: columns, beta: 1, c: du + xi * outChannels * inChannels, ldc: inChannels)
                 }
+                if needsInputGradient {
+                    // V has been used: its buffer takes ∂L/∂V.
+                    for xi in 0..<16 {
+                        BLAS.gemm(transA: true, m: inChannels, n: columns, k: outChannels, a: u + xi * outChannels * inChannels, lda: inChannels,
+                                  b: delta + xi * outChannels * columns, ldb: columns, c: v + xi * inChannels * columns, ldc: columns)
+                    }
+                    Winograd.transformInputGradient(v, images: n, channels: inChannels, height: h, width: w, into: dx + first * inChannels * plane)
+                }
                 first += n
             }
         }
         let total = partials[0].data, count = 16 * outChannels * inChannels
         for t in partials.dropFirst().prefix(workers - 1) { for i in 0..<count { total[i] += t[i] } }
         Winograd.accumulateWeightGradient(total, outChannels: outChannels, inChannels: inChannels, into: dWeight)
-        guard needsInputGradient else { return nil }
-        dInput.resize([batch, inChannels, h, w])
-        winogradInputGradient(d, g)
-        return dInput
+        return needsInputGradient ? dInput : nil
     }
 }

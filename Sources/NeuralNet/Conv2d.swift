@@ -100,8 +100,6 @@ public final class Conv2d: Layer {
     /// off: the first layer stays on im2col.
     public var usesWinograd: Bool { kernel == 3 && stride == 1 && padding == 1 && inChannels >= 8 }
     let winogradWeights = Tensor(shape: [0])  // [16, out, in]
-    let flippedWeights = Tensor(shape: [0])  // [in, out, 3, 3]
-    let winogradAdjointWeights = Tensor(shape: [0])  // [16, in, out]
     var winogradWeightGradients: [Tensor] = []  // per worker: ∂L/∂U [16, out, in]
     var winogradScratch: [(v: Tensor, m: Tensor)] = []  // per worker: [16, in, G·T], [16, out, G·T]
 

@@ -194,6 +194,81 @@ public enum Winograd {
         store(-d10, -d11, 3)
     }
 
+    /// ∂L/∂V [16, C, n·T] → dx [n, C, H, W]: B·(∂L/∂V)·Bᵀ per tile, summed where the 4×4 tiles overlap and dropped
+    /// on the padding — the adjoint of transformInput. With ∂L/∂V_ξ = U_ξᵀ·Δ_ξ this is the input gradient, reusing
+    /// the Δ the weight gradient needs. Eight tiles at a time, like the other transforms.
+    public static func transformInputGradient(_ dv: UnsafePointer<Float>, images n: Int, channels: Int, height h: Int, width w: Int,
+                                              into dx: UnsafeMutablePointer<Float>) {
+        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
+        let columns = n * perImage, stride = channels * columns
+        // Sums land in a bordered copy of each plane (as transformInput reads one), so no tile needs bounds checks.
+        let ph = 2 * tilesH + 2, pw = 2 * tilesW + 2, paddedPlane = ph * pw
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedPlane)
+        let origin = UnsafeMutablePointer<Int>.allocate(capacity: max(1, columns))
+        let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8), tail = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8)
+        defer { padded.deallocate(); origin.deallocate(); lanes.deallocate(); tail.deallocate() }
+        tail.initialize(repeating: 0, count: 16 * 8)
+        var j = 0
+        for image in 0..<n {
+            for ty in 0..<tilesH {
+                for tx in 0..<tilesW { origin[j] = image * paddedPlane + 2 * ty * pw + 2 * tx; j += 1 }
+            }
+        }
+        for c in 0..<channels {
+            padded.update(repeating: 0, count: n * paddedPlane)
+            let source = dv + c * columns
+            var first = 0
+            while first < columns {
+                let count = min(8, columns - first)
+                if count == 8 {
+                    inputGradientTiles(source + first, stride: stride, into: lanes)
+                } else {
+                    for k in 0..<16 { (tail + 8 * k).update(from: source + k * stride + first, count: count) }
+                    inputGradientTiles(tail, stride: 8, into: lanes)
+                }
+                for lane in 0..<count {
+                    let corner = padded + origin[first + lane]
+                    for i in 0..<4 {
+                        let row = UnsafeMutableRawPointer(corner + i * pw), l = lanes + i * 32 + lane
+                        let sum = row.loadUnaligned(as: SIMD4<Float>.self) + SIMD4(l[0], l[8], l[16], l[24])
+                        row.storeBytes(of: sum, as: SIMD4<Float>.self)
+                    }
+                }
+                first += 8
+            }
+            for image in 0..<n {
+                let src = padded + image * paddedPlane + pw + 1, dst = dx + (image * channels + c) * h * w
+                for r in 0..<h { (dst + r * w).update(from: src + r * pw, count: w) }
+            }
+        }
+    }
+
+    /// B·P·Bᵀ for eight tiles: P [16][8] with `stride` between the ξ rows → out [16][8], row-major per tile.
+    /// B = [1 0 0 0; 0 1 −1 1; −1 1 1 0; 0 0 0 −1] (the transpose of transformInput's Bᵀ).
+    @inline(__always)
+    private static func inputGradientTiles(_ p: UnsafePointer<Float>, stride: Int, into out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func row(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(p + k * stride).loadUnaligned(as: SIMD8<Float>.self) }
+        @inline(__always) func put(_ v: SIMD8<Float>, _ k: Int) { UnsafeMutableRawPointer(out + 8 * k).storeBytes(of: v, as: SIMD8<Float>.self) }
+        for j in 0..<4 {
+            // T = B·P, column j
+            let p0 = row(j), p1 = row(4 + j), p2 = row(8 + j), p3 = row(12 + j)
+            put(p0, j)
+            put(p1 - p2 + p3, 4 + j)
+            put(p1 + p2 - p0, 8 + j)
+            put(-p3, 12 + j)
+        }
+        for i in 0..<4 {
+            // out = T·Bᵀ, row i (T is in `out` already)
+            let t0 = UnsafeRawPointer(out + 8 * (i * 4)).loadUnaligned(as: SIMD8<Float>.self)
+            let t1 = UnsafeRawPointer(out + 8 * (i * 4 + 1)).loadUnaligned(as: SIMD8<Float>.self)
+            let t2 = UnsafeRawPointer(out + 8 * (i * 4 + 2)).loadUnaligned(as: SIMD8<Float>.self)
+            let t3 = UnsafeRawPointer(out + 8 * (i * 4 + 3)).loadUnaligned(as: SIMD8<Float>.self)
+            put(t1 - t2 + t3, i * 4 + 1)
+            put(t1 + t2 - t0, i * 4 + 2)
+            put(-t3, i * 4 + 3)
+        }
+    }
+
     /// ∂L/∂U [16, out, in] → accumulates ∂L/∂g = Gᵀ·(∂L/∂U)·G into dg [out, in, 3, 3].
     public static func accumulateWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                                 into dg: UnsafeMutablePointer<Float>) {

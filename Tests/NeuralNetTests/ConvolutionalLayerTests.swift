@@ -66,7 +66,8 @@ final class ConvolutionalLayerTests: XCTestCase {
         }
     }
 
-    /// Winograd forward, im2col backward: finite differences of the forward agree with the backward.
+    /// Winograd in every pass (forward, weight gradient, and the input gradient as the adjoint of the input transform):
+    /// finite differences of the forward agree with the backward, partial tiles included.
     func testWinogradConvolutionGradients() throws {
         try checkLayer(Conv2d(inChannels: 8, outChannels: 3, kernel: 3, padding: 1), inputShape: [2, 8, 5, 4])
     }
