@@ -78,7 +78,6 @@ public final class MaxPool2d: Layer {
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         dInput.resize(inputShape)
-        dInput.zero()
         let (h, w) = (inputShape[2], inputShape[3])
         let per = dy.shape[2] * dy.shape[3]
         let planes = dy.shape[0] * dy.shape[1]
@@ -86,7 +85,9 @@ public final class MaxPool2d: Layer {
         argmax.withUnsafeBufferPointer { idx in
             let idx = idx.baseAddress!
             Parallel.forEach(planes) { plane in
+                // Each plane is cleared by the worker that fills it: split over the threads and still in cache.
                 let dst = dx + plane * h * w
+                dst.update(repeating: 0, count: h * w)
                 for i in (plane * per)..<((plane + 1) * per) { dst[Int(idx[i])] += d[i] }
             }
         }
