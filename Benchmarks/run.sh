@@ -3,11 +3,17 @@
 # same machine, with the same batch (128), optimizer (SGD lr 0.05, momentum 0.9, weight decay 5e-4) and threads.
 # Prints one JSON line per workload: {"workload", "lethe_s", "torch_s", "ratio"} (ratio = Lethe / PyTorch), then the
 # accuracy and memory lines. TORCH_PYTHON names a Python with torch; without it only Lethe's side runs.
+#
+# The machine's speed drifts by tens of percent within minutes (a vCPU can run at half speed for a while, which slows
+# either side's two-thread runs), so each workload runs ROUNDS times (default 3), Lethe and PyTorch alternating. Every
+# round's pair is printed as [lethe_s, torch_s, ratio]; "ratio" is the median of the rounds' ratios, "best_ratio"
+# compares each side's fastest round (lethe_s and torch_s are those fastest times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
 EPOCHS_MLP=${EPOCHS_MLP:-2}
 EPOCHS_CNN=${EPOCHS_CNN:-1}
+ROUNDS=${ROUNDS:-3}
 BIN=$(swift build -c release --show-bin-path)
 ANCHOR=${ANCHOR:-../shared/bench/torch_fmnist.py}
 PEAK=${PEAK_GFLOPS:-228}   # FMA peak of two cores here (DESIGN.md §8)
@@ -16,28 +22,39 @@ gemm=$("$BIN/lethe-bench" gemm "$THREADS")
 echo "$gemm"
 for kind in mlp cnn; do
   epochs=$([ "$kind" = mlp ] && echo "$EPOCHS_MLP" || echo "$EPOCHS_CNN")
-  lethe=$("$BIN/lethe-bench" "$kind" "$epochs" "$THREADS")
-  torch=""
-  if [ -n "${TORCH_PYTHON:-}" ]; then torch=$("$TORCH_PYTHON" "$ANCHOR" "$kind" "$epochs" "$THREADS"); fi
-  python3 - "$kind" "$lethe" "$torch" "$PEAK" <<'PY'
-import json, sys
-kind, lethe, torch, peak = sys.argv[1], json.loads(sys.argv[2]), (json.loads(sys.argv[3]) if sys.argv[3] else None), float(sys.argv[4])
+  lethe_runs=() torch_runs=()
+  for round in $(seq "$ROUNDS"); do
+    lethe_runs+=("$("$BIN/lethe-bench" "$kind" "$epochs" "$THREADS")")
+    if [ -n "${TORCH_PYTHON:-}" ]; then torch_runs+=("$("$TORCH_PYTHON" "$ANCHOR" "$kind" "$epochs" "$THREADS")"); fi
+  done
+  python3 - "$kind" "$PEAK" "$(printf '%s\n' "${lethe_runs[@]}")" "$(printf '%s\n' "${torch_runs[@]+"${torch_runs[@]}"}")" <<'PY'
+import json, statistics, sys
+kind, peak = sys.argv[1], float(sys.argv[2])
+lethe = [json.loads(l) for l in sys.argv[3].splitlines() if l.strip()]
+torch = [json.loads(l) for l in sys.argv[4].splitlines() if l.strip()]
 mean = lambda xs: sum(xs) / len(xs)
-rows = [(f"{kind}_epoch", mean(lethe["epoch_s"]), torch and mean(torch["epoch_s"]))]
+median = statistics.median
+metrics = [(f"{kind}_epoch", lambda r: mean(r["epoch_s"]))]
 if kind == "cnn":
-    rows.append(("cnn_infer10k", lethe["eval10k_s"], torch and torch["eval10k_s"]))
-for name, l, t in rows:
-    line = {"workload": name, "lethe_s": round(l, 3)}
-    if t:
-        line.update(torch_s=round(t, 3), ratio=round(l / t, 3))
+    metrics.append(("cnn_infer10k", lambda r: r["eval10k_s"]))
+for name, get in metrics:
+    ls = [get(r) for r in lethe]
+    line = {"workload": name, "lethe_s": round(min(ls), 3)}
+    if torch:
+        ts = [get(r) for r in torch]
+        ratios = [l / t for l, t in zip(ls, ts)]
+        line.update(torch_s=round(min(ts), 3), ratio=round(median(ratios), 3), best_ratio=round(min(ls) / min(ts), 3),
+                    rounds=[[round(l, 3), round(t, 3), round(r, 3)] for l, t, r in zip(ls, ts, ratios)])
     print(json.dumps(line))
-info = {"workload": f"{kind}_details", "lethe_test_acc": lethe["test_acc"],
-        "train_gflops_per_s": lethe["train_gflops_per_s"], "eval_gflops_per_s": lethe["eval_gflops_per_s"],
-        "train_fraction_of_peak": round(lethe["train_gflops_per_s"] / peak, 3),
-        "train_peak_rss_mib": lethe["train_peak_rss_mib"], "lethe_load_s": lethe["load_s"]}
+first = lethe[0]
+rate = median(r["train_gflops_per_s"] for r in lethe)
+info = {"workload": f"{kind}_details", "lethe_test_acc": first["test_acc"],
+        "train_gflops_per_s": rate, "eval_gflops_per_s": median(r["eval_gflops_per_s"] for r in lethe),
+        "train_fraction_of_peak": round(rate / peak, 3),
+        "train_peak_rss_mib": max(r["train_peak_rss_mib"] for r in lethe), "lethe_load_s": first["load_s"]}
 if torch:
-    info.update(torch_test_acc=torch["test_acc"], test_acc_diff_points=round(100 * (lethe["test_acc"] - torch["test_acc"]), 2),
-                torch_import_s=torch["import_s"], torch_load_s=torch["load_s"])
+    info.update(torch_test_acc=torch[0]["test_acc"], test_acc_diff_points=round(100 * (first["test_acc"] - torch[0]["test_acc"]), 2),
+                torch_import_s=torch[0]["import_s"], torch_load_s=torch[0]["load_s"])
 print(json.dumps(info))
 PY
 done

@@ -166,13 +166,15 @@ public final class Conv2d: Layer {
             while first < images.upperBound {
                 let n = min(group, images.upperBound - first)
                 let width = n * plane
-                // dy of n images as [out, n·P], with the fused ReLU's mask applied and the bias gradient summed.
+                // dy of n images as [out, n·P], with the fused ReLU's mask applied and the bias gradient summed. One
+                // image is already in that layout: it is masked in place (dy is this layer's to consume), not copied.
+                let dyGroup = n == 1 ? d + first * outChannels * plane : dyGroup
                 for o in 0..<outChannels {
                     var sum: Float = 0
                     for i in 0..<n {
                         let offset = ((first + i) * outChannels + o) * plane
                         let dst = dyGroup + o * width + i * plane
-                        dst.update(from: d + offset, count: plane)
+                        if n > 1 { dst.update(from: d + offset, count: plane) }
                         sum += relu ? Kernels.maskedSum(dst, where: y + offset, plane) : Kernels.sum(dst, plane)
                     }
                     dB?[o] += sum
