@@ -37,6 +37,11 @@ final class WorkerTeam: @unchecked Sendable {
         for index in 1..<size { startHelper(index) }
     }
 
+    deinit {
+        pthread_cond_destroy(&wakeUp)
+        pthread_mutex_destroy(&mutex)
+    }
+
     /// Runs body(0) on the caller and body(1..<workers) on helpers, returning when all are done.
     func run(workers: Int, _ body: (Int) -> Void) {
         precondition(workers <= size)
