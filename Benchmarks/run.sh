@@ -4,8 +4,8 @@
 # Prints one JSON line per workload: {"workload", "lethe_s", "torch_s", "ratio"} (ratio = Lethe / PyTorch), then the
 # accuracy and memory lines. TORCH_PYTHON names a Python with torch; without it only Lethe's side runs.
 #
-# The machine's speed drifts by tens of percent within minutes (a vCPU can run at half speed for a while, which slows
-# either side's two-thread runs), so each workload runs ROUNDS times (default 3), Lethe and PyTorch alternating. Every
+# The machine's speed drifts by tens of percent within minutes (and for stretches two threads get little speedup over
+# one, on either side), so each workload runs ROUNDS times (default 3), Lethe and PyTorch alternating. Every
 # round's pair is printed as [lethe_s, torch_s, ratio]; "ratio" is the median of the rounds' ratios, "best_ratio"
 # compares each side's fastest round (lethe_s and torch_s are those fastest times).
 set -euo pipefail
