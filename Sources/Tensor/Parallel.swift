@@ -48,11 +48,7 @@ public enum Parallel {
         team(size: saved).run(workers: t) { i in
             let start = i * chunk, end = min(count, start + chunk)
             guard start < end else { return }
-            if i == 0 {
-                withThreads(1) { body(i, start..<end) }
-            } else {
-                body(i, start..<end)
-            }
+            withThreads(1) { body(i, start..<end) }  // helpers run at 1 already; the caller's chunk must too
         }
     }
 

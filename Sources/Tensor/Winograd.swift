@@ -98,7 +98,7 @@ public enum Winograd {
                 if count == 8 {
                     outputTiles(source + j, stride: stride, bias: b, relu: relu, into: lanes)
                 } else {
-                    for k in 0..<16 { (tail + 8 * k).update(from: source + k * stride + j, count: count) }
+                    copyRows(count, from: source + j, stride: stride, to: tail, stride: 8)
                     outputTiles(tail, stride: 8, bias: b, relu: relu, into: lanes)
                 }
                 for lane in 0..<count {
@@ -168,7 +168,7 @@ public enum Winograd {
                     outputGradientTiles(lanes, into: target + j, stride: stride)
                 } else {
                     outputGradientTiles(lanes, into: tail, stride: 8)
-                    for k in 0..<16 { (target + k * stride + j).update(from: tail + 8 * k, count: count) }
+                    copyRows(count, from: tail, stride: 8, to: target + j, stride: stride)
                 }
                 j += 8
             }
@@ -223,7 +223,7 @@ public enum Winograd {
                 if count == 8 {
                     inputGradientTiles(source + first, stride: stride, into: lanes)
                 } else {
-                    for k in 0..<16 { (tail + 8 * k).update(from: source + k * stride + first, count: count) }
+                    copyRows(count, from: source + first, stride: stride, to: tail, stride: 8)
                     inputGradientTiles(tail, stride: 8, into: lanes)
                 }
                 for lane in 0..<count {
@@ -293,6 +293,13 @@ public enum Winograd {
             }
         }
     }
+}
+
+/// The first `count` values of each of the 16 ξ rows, between a plane layout and the 8-wide scratch of a partial group.
+@inline(__always)
+private func copyRows(_ count: Int, from src: UnsafePointer<Float>, stride srcStride: Int,
+                      to dst: UnsafeMutablePointer<Float>, stride dstStride: Int) {
+    for k in 0..<16 { (dst + k * dstStride).update(from: src + k * srcStride, count: count) }
 }
 
 /// Where each tile of n images lands in one NCHW channel plane: `origin[j]` is the offset of tile j's top-left

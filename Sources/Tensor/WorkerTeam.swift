@@ -21,8 +21,9 @@ final class WorkerTeam: @unchecked Sendable {
     /// The current region's body and worker count, written before `generation` is bumped (release/acquire).
     private var body: ((Int) -> Void)?
     private var active = 0
-    private var mutex = pthread_mutex_t()
-    private var wakeUp = pthread_cond_t()
+    // On the heap: a pthread mutex or condition must not move, and `&storedProperty` promises no fixed address.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wakeUp = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var parked = 0  // under mutex
 
     /// How long a helper spins for the next region before parking: 2 ms, or not at all when the team has more
@@ -32,14 +33,16 @@ final class WorkerTeam: @unchecked Sendable {
     init(size: Int) {
         self.size = size
         spinNanoseconds = size <= sysconf(Int32(_SC_NPROCESSORS_ONLN)) ? 2_000_000 : 0
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wakeUp, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wakeUp, nil)
         for index in 1..<size { startHelper(index) }
     }
 
     deinit {
-        pthread_cond_destroy(&wakeUp)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(wakeUp)
+        pthread_mutex_destroy(mutex)
+        wakeUp.deallocate()
+        mutex.deallocate()
     }
 
     /// Runs body(0) on the caller and body(1..<workers) on helpers, returning when all are done.
@@ -65,9 +68,9 @@ final class WorkerTeam: @unchecked Sendable {
     }
 
     private func wakeParked() {
-        pthread_mutex_lock(&mutex)
-        if parked > 0 { pthread_cond_broadcast(&wakeUp) }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_lock(mutex)
+        if parked > 0 { pthread_cond_broadcast(wakeUp) }
+        pthread_mutex_unlock(mutex)
     }
 
     private func helperLoop(index: Int) {
@@ -94,11 +97,11 @@ final class WorkerTeam: @unchecked Sendable {
                 if deadline == 0 {
                     deadline = t + spinNanoseconds
                 } else if t > deadline {
-                    pthread_mutex_lock(&mutex)
+                    pthread_mutex_lock(mutex)
                     parked += 1
-                    while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(&wakeUp, &mutex) }
+                    while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(wakeUp, mutex) }
                     parked -= 1
-                    pthread_mutex_unlock(&mutex)
+                    pthread_mutex_unlock(mutex)
                     deadline = 0
                 }
             }
