@@ -104,44 +104,71 @@ public enum Evaluate: LetheMethod {
 
 public enum Attack: LetheMethod {
     public static let name = "attack"
-    public static let summary = "Run a membership-inference attack on a model's forget set (kind \"simple\": the NeurIPS 2023 starting kit's)."
+    public static let summary = "Run a membership-inference attack on a model's forget set (kind \"simple\": the NeurIPS 2023 starting kit's, both sides balanced so 0.5 is chance)."
     public static let kinds = ["simple"]
+    /// How the simple attack sizes its two sides: "both" (default) or "kit".
+    public static let balances = ["both", "kit"]
 
     public struct Params: Codable, Sendable {
+        /// The model to attack.
         public var model: String
+        /// The split whose forget set (members) and test set (non-members) the attack uses.
         public var split: String
         /// "simple" (default).
         public var kind: String?
-        /// Seeds the forget subsampling and the folds; default 0.
+        /// "both" (default): the larger of forget and test is sampled down to the smaller's size, so 0.5 is chance.
+        /// "kit": the starting kit's exact procedure, which cuts only the forget side to the test set's size; its
+        /// chance level is above 0.5 whenever the forget set is the smaller one.
+        public var balance: String?
+        /// Seeds the subsampling and the folds; default 0.
         public var seed: UInt64?
         /// Threads for this job (default: the daemon's).
         public var threads: Int?
-        public init(model: String, split: String, kind: String? = nil, seed: UInt64? = nil) {
+        public init(model: String, split: String, kind: String? = nil, balance: String? = nil, seed: UInt64? = nil) {
             self.model = model
             self.split = split
             self.kind = kind
+            self.balance = balance
             self.seed = seed
         }
     }
 
     public struct Result: Codable, Sendable {
+        /// The attacked model.
         public let model: String
+        /// The split used.
         public let split: String
+        /// The attack kind that ran.
         public let kind: String
-        /// "simple": mean held-out accuracy of the attack; about 0.5 is ideal.
+        /// How the two sides were sized ("both" or "kit").
+        public let balance: String
+        /// "simple": mean held-out accuracy of the attack. Read it against `chanceLevel`.
         public let score: Double
+        /// What always guessing the larger side scores on the same held-out examples (0.5 when balanced): a model
+        /// that never saw the forget set scores about this.
+        public let chanceLevel: Double
+        /// Held-out accuracy of each fold.
         public let folds: [Double]
+        /// Forget examples the attack used.
         public let members: Int
+        /// Test examples the attack used.
         public let nonMembers: Int
+        /// Present when the two sides differ in size: says so and names the chance level to read the score against.
+        public let note: String?
+        /// Wall time of the job.
         public let seconds: Double
-        public init(model: String, split: String, kind: String, score: Double, folds: [Double], members: Int, nonMembers: Int, seconds: Double) {
+        public init(model: String, split: String, kind: String, balance: String, score: Double, chanceLevel: Double, folds: [Double],
+                    members: Int, nonMembers: Int, note: String?, seconds: Double) {
             self.model = model
             self.split = split
             self.kind = kind
+            self.balance = balance
             self.score = score
+            self.chanceLevel = chanceLevel
             self.folds = folds
             self.members = members
             self.nonMembers = nonMembers
+            self.note = note
             self.seconds = seconds
         }
     }

@@ -273,13 +273,17 @@ struct AttackCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option var model: String
     @Option var split: String
-    @Option(help: "Attack kind.") var kind: String?
+    @Option(help: "Attack kind: \(Attack.kinds.joined(separator: ", ")).") var kind: String?
+    @Option(help: "How the two sides are sized: \(Attack.balances.joined(separator: ", ")) (both: the larger side is sampled down, so 0.5 is chance; kit: the starting kit's exact procedure).")
+    var balance: String?
     @Option var seed: UInt64?
 
     func run() throws {
-        let r = try options.client().call(Attack.self, .init(model: model, split: split, kind: kind, seed: seed))
+        let r = try options.client().call(Attack.self, .init(model: model, split: split, kind: kind, balance: balance, seed: seed))
         if options.json { return Output.json(r) }
-        Output.fields([("attack", r.kind), ("model", r.model), ("score", Output.number(r.score)),
+        Output.fields([("attack", "\(r.kind) (balance: \(r.balance))"), ("model", r.model), ("score", Output.number(r.score)),
+                       ("chance level", Output.number(r.chanceLevel)),
                        ("members / non-members", "\(r.members) / \(r.nonMembers)"), ("time", Output.seconds(r.seconds))])
+        if let note = r.note { print("note: \(note)") }
     }
 }

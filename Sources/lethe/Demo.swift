@@ -55,7 +55,7 @@ struct Demo: ParsableCommand {
         }
         if options.json { return Output.json(Report(rows: rows)) }
         print("")
-        Output.table(["model", "retain acc", "forget acc", "test acc", "MIA (0.5 ideal)", "seconds"], rows.map {
+        Output.table(["model", "retain acc", "forget acc", "test acc", "MIA (0.5 = chance)", "seconds"], rows.map {
             [$0.model, Output.percent($0.retainAccuracy), Output.percent($0.forgetAccuracy), Output.percent($0.testAccuracy),
              Output.number($0.mia, 3), Output.number($0.seconds, 2)]
         })
@@ -63,7 +63,7 @@ struct Demo: ParsableCommand {
 
     private func row(_ label: String, _ model: String, _ split: String, seconds: Double, _ client: LetheClient) throws -> Row {
         let e = try client.call(Evaluate.self, .init(model: model, split: split))
-        let a = try client.call(Attack.self, .init(model: model, split: split, kind: "simple", seed: seed))
+        let a = try client.call(Attack.self, .init(model: model, split: split, kind: "simple", balance: "both", seed: seed))
         return Row(model: label, retainAccuracy: e.retain.accuracy, forgetAccuracy: e.forget.accuracy,
                    testAccuracy: e.test.accuracy, mia: a.score, seconds: seconds)
     }

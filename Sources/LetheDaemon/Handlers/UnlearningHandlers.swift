@@ -55,6 +55,9 @@ extension Daemon {
         guard Attack.kinds.contains(kind) else {
             throw RPCError.invalidParams("parameter 'kind': unknown attack '\(kind)'; known: \(Attack.kinds.joined(separator: ", "))")
         }
+        guard let balance = MIABalance(rawValue: p.balance ?? "both") else {
+            throw RPCError.invalidParams("parameter 'balance': unknown balance '\(p.balance ?? "")'; known: \(MIABalance.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let entry = try await workspace.model(p.model)
         let splitEntry = try await workspace.split(p.split)
         let dataset = splitEntry.data
@@ -65,9 +68,15 @@ extension Daemon {
             let network = Network(model: entry.model)
             let forget = try Inference.predict(network, on: dataset.train, indices: splitEntry.split.forget, control: control)
             let test = try Inference.predict(network, on: dataset.test, indices: splitEntry.split.test, control: control)
-            return SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, seed: seed)
+            return SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: balance, seed: seed)
         }
-        return .init(model: p.model, split: p.split, kind: kind, score: result.accuracy, folds: result.foldAccuracies,
-                     members: result.members, nonMembers: result.nonMembers, seconds: monotonicSeconds() - start)
+        var note: String?
+        if result.members != result.nonMembers {
+            note = "the two sides differ in size (\(result.members) members, \(result.nonMembers) non-members): "
+                + "read the score against the chance level \((result.chanceLevel * 1000).rounded() / 1000), not 0.5"
+        }
+        return .init(model: p.model, split: p.split, kind: kind, balance: balance.rawValue, score: result.accuracy,
+                     chanceLevel: result.chanceLevel, folds: result.foldAccuracies, members: result.members,
+                     nonMembers: result.nonMembers, note: note, seconds: monotonicSeconds() - start)
     }
 }
