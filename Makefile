@@ -45,13 +45,28 @@ demo: release
 demo-check: release
 	$(call run_demo,--json) | python3 Tests/acceptance/check_demo.py
 
-# Drives a real debug lethed with Protocol/check_replies.py: every reply validated against the OpenRPC document.
+# Drives a real release lethed with Protocol/check_replies.py: every reply validated against the OpenRPC document,
+# every documented method called. The session ends with shutdown and exit, and lethed must then exit with code 0
+# (and remove its socket); a second lethed sent exit without shutdown must exit with code 1.
 protocol-check: release
-	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
-	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
-	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; pid=; pid2=; \
+	trap 'kill $$pid $$pid2 2>/dev/null; wait $$pid $$pid2 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	gone() { for i in $$(seq 100); do s=$$(cut -d" " -f3 /proc/$$1/stat 2>/dev/null); \
+	  { [ -z "$$s" ] || [ "$$s" = Z ]; } && return 0; sleep 0.1; done; return 1; }; \
+	expect_exit() { if ! gone $$1; then echo "FAIL  lethed is still running 10 s after $$3"; return 1; fi; \
+	  wait $$1; code=$$?; if [ $$code != $$2 ]; then echo "FAIL  lethed exited with code $$code after $$3, expected $$2"; return 1; fi; \
+	  echo "PASS  lethed exited with code $$2 after $$3"; }; \
+	failed=0; sock="$$dir/lethed.sock"; "$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
-	python3 Protocol/check_replies.py "$$sock"
+	python3 Protocol/check_replies.py --shutdown "$$sock" || failed=1; \
+	if expect_exit $$pid 0 "shutdown and exit"; then pid=; else failed=1; fi; \
+	if [ -n "$$pid" ]; then :; elif [ -e "$$sock" ]; then echo "FAIL  lethed left its socket file behind"; failed=1; \
+	else echo "PASS  lethed removed its socket file"; fi; \
+	sock2="$$dir/exit.sock"; "$$bin/lethed" --socket "$$sock2" 2>"$$dir/lethed-exit.log" & pid2=$$!; \
+	for i in $$(seq 100); do [ -S "$$sock2" ] && break; sleep 0.1; done; \
+	python3 Protocol/check_replies.py --exit-only "$$sock2" || failed=1; \
+	if expect_exit $$pid2 1 "exit without shutdown"; then pid2=; else failed=1; fi; \
+	exit $$failed
 
 # Models trained in real PyTorch, exported to safetensors, predict the same in Lethe (needs TORCH_PYTHON; not in CI).
 crosscheck: release

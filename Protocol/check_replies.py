@@ -1,32 +1,44 @@
 #!/usr/bin/env python3
 """Checks a running lethed against Protocol/lethe.openrpc.json.
 
-    python3 Protocol/check_replies.py SOCKET_PATH [--doc FILE] [--timeout SECONDS] [--shutdown]
+    python3 Protocol/check_replies.py SOCKET_PATH [--doc FILE] [--timeout SECONDS] [--shutdown | --exit-only]
 
 1. Checks the OpenRPC document itself: every method has a name, params and a result, names are unique,
    every `$ref` resolves, every schema is a valid JSON Schema (draft 7), error codes are known ones.
 2. Connects to the daemon on SOCKET_PATH (line framing) and drives a real session on a tiny synthetic IDX
-   dataset written to a temporary directory: initialize, server/status, dataset/load, split/create,
-   model/create (mlp, cnn, resnet18, layers), model/train (with `$/progress`), model/info, forget (finetune
-   and retrain), evaluate, attack (with and without `kind`), `$/cancelRequest`, and error replies (among them
-   the number checks: a non-integral integer, a negative seed). On a second connection it pipes a script
-   (dataset/load, split/create, model/create, model/train, evaluate, attack, with a server/status among them)
-   in one write without waiting, half-closes its sending side, and checks that every request succeeds and
-   that the replies come in the order sent (server/status, answered at once, aside). Every reply envelope,
-   every `result` (against its method's result schema), every `error` (against ErrorObject, and its code
-   against the method's documented errors) and every `$/progress` notification (against `x-notifications`)
-   is validated.
+   dataset written to a temporary directory: initialize, rpc.discover (the served document must equal the file,
+   parsed), server/status, dataset/load, split/create, split/info (counts and per-class counts), model/create
+   (mlp, cnn, resnet18, layers), model/train (with `$/progress`), model/info, model/save and model/load (a round
+   trip under a new name keeps the fingerprint, the shapes and the predictions; also for a model with BatchNorm
+   buffers), model/predict (indices [0, 5] give 2 rows, the rows of [0] and of [5]; probabilities are the softmax
+   of the logits; whole parts, split subsets and inline inputs give as many rows as examples; an .npy `path`
+   holds the reply's values), forget (finetune and retrain), evaluate, attack (with and without `kind`),
+   `$/cancelRequest`, and error replies for every method that documents errors (among them the number checks: a
+   non-integral integer, a negative seed; a missing, non-safetensors or misfitting file for model/load; an
+   unknown split for split/info). On a second connection it pipes a script (dataset/load, split/create,
+   model/create, model/train, evaluate, attack, with a server/status among them) in one write without waiting,
+   half-closes its sending side, and checks that every request succeeds and that the replies come in the order
+   sent (server/status, answered at once, aside). Every reply envelope, every `result` (against its method's
+   result schema), every `error` (against ErrorObject, and its code against the method's documented errors) and
+   every `$/progress` notification (against `x-notifications`) is validated.
 3. Checks that the method names of the document equal initialize's `capabilities.methods`: the daemon
    implements exactly the documented methods.
+4. Checks coverage: every method of the document, and rpc.discover, answered a request with a result, and every
+   method that documents errors answered at least one error. Without --shutdown, shutdown and exit are left out
+   (and the line says so).
 
-With --shutdown it ends with shutdown, a request refused with error 6, and exit sent as a request: its null reply
-is validated, then the daemon must close the connection (it exits).
+With --shutdown it ends with shutdown, then requests refused with error 6 (server/status, initialize, a second
+shutdown, split/info), an unknown method (still -32601), $/cancelRequest and rpc.discover (still answered), and exit
+sent as a request: its null reply is validated, then the daemon must close the connection (it exits, with code 0:
+`make protocol-check` checks the code). With --exit-only it skips the session and sends only exit, without
+shutdown: null reply, closed connection (the daemon exits with code 1).
 
 Prints one line per check and ends with `N passed, M failed`; exits 1 when any check failed.
 Needs Python 3 and `jsonschema` only.
 """
 
 import argparse
+import ast
 import json
 import os
 import random
@@ -262,6 +274,32 @@ def write_synthetic_dataset(directory, train=200, test=100, side=8, classes=3, s
     make(test, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
+def read_npy_float32(path):
+    """A little-endian float32 .npy file (C order): (shape, values as a flat list). Raises ValueError otherwise."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x93NUMPY":
+        raise ValueError(f"{path}: not an .npy file")
+    major = data[6]
+    if major == 1:
+        (length,), start = struct.unpack("<H", data[8:10]), 10
+    elif major in (2, 3):
+        (length,), start = struct.unpack("<I", data[8:12]), 12
+    else:
+        raise ValueError(f"{path}: .npy version {major}")
+    header = ast.literal_eval(data[start:start + length].decode("latin1"))
+    if header.get("descr") != "<f4" or header.get("fortran_order"):
+        raise ValueError(f"{path}: header {header}, expected little-endian float32 in C order")
+    shape = tuple(header["shape"])
+    count = 1
+    for d in shape:
+        count *= d
+    body = data[start + length:]
+    if len(body) != 4 * count:
+        raise ValueError(f"{path}: {len(body)} bytes of data for shape {shape}")
+    return shape, list(struct.unpack(f"<{count}f", body))
+
+
 # ---------------------------------------------------------------- the connection
 
 class ConnectionLost(Exception):
@@ -409,6 +447,10 @@ class Checker:
         self.progress_schema = inline(doc, params_schema(progress["params"]))
         self.notification_schema = inline(doc, schemas["Notification"]) if "Notification" in schemas else None
         self.not_found_data = inline(doc, schemas["NotFoundData"]) if "NotFoundData" in schemas else None
+        # Which methods were seen answering a result, and which an error: check_coverage fails on a method of the
+        # document that never was, so a method cannot silently drop out of the session.
+        self.answered = set()
+        self.refused = set()
 
     def envelope_problem(self, request_id, reply):
         problem = first_error(self.response_schema, reply)
@@ -436,6 +478,7 @@ class Checker:
         if problem is None and "error" in reply:
             problem = f"error {reply['error'].get('code')}: {reply['error'].get('message')}"
         if problem is None:
+            self.answered.add(method)
             schema = self.result_schemas.get(method)
             if schema is None:
                 problem = f"method {method} is not in the document"
@@ -462,6 +505,8 @@ class Checker:
             problem = f"expected error {expected_code}, got result {json.dumps(reply.get('result'))[:200]}"
         if problem is None:
             error = reply["error"]
+            if method is not None:
+                self.refused.add(method)
             problem = first_error(self.error_schema, error)
             if problem:
                 problem = f"error object {problem}"
@@ -526,6 +571,10 @@ class Checker:
         self.expect(listed is not None and problem is None,
                     "server/status answers while model/train runs and lists its job",
                     problem or (f"job {listed}" if listed else "no model/train job listed"))
+        if listed is not None:
+            self.check_discover("rpc.discover (while model/train runs)")
+            self.expect(not s.replies.get(json.dumps(train_id)),
+                        "rpc.discover is answered at once: its reply overtook the running model/train's")
         # The job registers for cancellation just after it is listed: repeat the cancel until the reply comes.
         reply = None
         for _ in range(12):
@@ -628,7 +677,240 @@ class Checker:
         self.call_error("epochs above 100000", "model/train", {"model": model, "dataset": ds, "epochs": 100001}, -32602,
                         message_contains="'epochs'")
 
-    def check_architectures(self, ds, tag):
+    def check_discover(self, label):
+        """rpc.discover (OpenRPC service discovery) returns the document: the file this checker read, parsed. It is
+        not among the document's methods, so its reply is checked against the file instead of a result schema."""
+        request_id, reply, _ = self.session.request("rpc.discover")
+        problem = self.envelope_problem(request_id, reply)
+        if problem is None and "error" in reply:
+            problem = f"error {reply['error'].get('code')}: {reply['error'].get('message')}"
+        if problem is None:
+            self.answered.add("rpc.discover")
+            served = reply["result"]
+            if served != self.doc:
+                served_methods = [m.get("name") for m in served.get("methods", [])] if isinstance(served, dict) else None
+                differ = sorted(k for k in set(served) | set(self.doc) if served.get(k) != self.doc.get(k)) \
+                    if isinstance(served, dict) else ["(not an object)"]
+                problem = f"the served document differs from the file in {differ}"
+                if served_methods is not None and served_methods != [m["name"] for m in self.doc["methods"]]:
+                    problem += f"; served methods {served_methods}"
+        self.checks.record(problem is None, f"reply: {label} result equals the OpenRPC document",
+                           problem or f"{len(self.doc['methods'])} methods, {len(json.dumps(self.doc))} bytes")
+        return problem is None
+
+    def check_split_info(self, ds, split, made):
+        """split/info reports the parts split/create made, with per-class counts that add up."""
+        info, _ = self.call_ok("split/info", "split/info", {"name": split})
+        if info is not None:
+            parts = ("retain", "forget", "validation", "test")
+            counts = {k: info[k]["count"] for k in parts}
+            want = {k: made[k] for k in parts} if made is not None else {"retain": 180, "forget": 20, "validation": 50, "test": 50}
+            self.expect(info["name"] == split and info["dataset"] == ds and counts == want,
+                        "split/info reports the counts split/create made", f"{counts}")
+            bad = [k for k in parts if len(info[k]["classCounts"]) != 3 or sum(info[k]["classCounts"]) != info[k]["count"]]
+            self.expect(not bad, "split/info: each part's classCounts has one entry per class and sums to its count",
+                        f"wrong in {bad}" if bad else "; ".join(f"{k} {info[k]['classCounts']}" for k in parts))
+        self.call_error("unknown split (split/info)", "split/info", {"name": "no-such-split"}, 1, "no-such-split")
+        self.call_error("split/info without name", "split/info", {}, -32602, "'name'")
+
+    def round_trip(self, model, loaded, data_dir, info):
+        """model/save to a file, model/load it under a new name: same fingerprint, shape and size. Returns the path."""
+        path = os.path.join(data_dir, f"{model}.safetensors")
+        saved, _ = self.call_ok(f"model/save ({model})", "model/save", {"model": model, "path": path})
+        if saved is not None:
+            size = os.path.getsize(path) if os.path.exists(path) else None
+            self.expect(saved["model"] == model and saved["path"] == path and saved["bytes"] == size
+                        and saved["fingerprint"] == info["fingerprint"],
+                        f"model/save ({model}) writes the file it reports, with model/info's fingerprint",
+                        f"bytes {saved['bytes']} (file: {size}), fingerprint {saved['fingerprint']} (model/info: {info['fingerprint']})")
+        got, _ = self.call_ok(f"model/load ({model} as {loaded})", "model/load", {"name": loaded, "path": path})
+        if got is not None:
+            same = {k: (got[k], info[k]) for k in ("fingerprint", "architecture", "inputShape", "classCount", "parameterCount")}
+            diff = {k: v for k, v in same.items() if v[0] != v[1]}
+            if saved is not None and got["tensors"] != saved["tensors"]:
+                diff["tensors"] = (got["tensors"], saved["tensors"])
+            self.expect(not diff and got["name"] == loaded, f"model/load ({loaded}) gives back the saved model: same fingerprint, "
+                        "architecture, shapes and tensor count", f"differs: {diff}" if diff else f"fingerprint {got['fingerprint']}")
+            again, _ = self.call_ok(f"model/info ({loaded})", "model/info", {"model": loaded})
+            if again is not None:
+                self.expect(again["fingerprint"] == info["fingerprint"],
+                            f"model/info ({loaded}) has the saved model's fingerprint",
+                            f"{again['fingerprint']} vs {info['fingerprint']}")
+        return path
+
+    def check_save_load(self, model, ds, data_dir, tag):
+        """model/save and model/load: a round trip keeps the weights (fingerprints and predictions), and the errors."""
+        info, _ = self.call_ok("model/info (before model/save)", "model/info", {"model": model})
+        if info is None:
+            return
+        loaded = f"{tag}-loaded"
+        path = self.round_trip(model, loaded, data_dir, info)
+        a, _ = self.call_ok("model/predict (saved model)", "model/predict", {"model": model, "dataset": ds, "indices": list(range(10))})
+        b, _ = self.call_ok("model/predict (loaded model)", "model/predict", {"model": loaded, "dataset": ds, "indices": list(range(10))})
+        if a is not None and b is not None:
+            self.expect(a["values"] == b["values"], "the loaded model predicts exactly what the saved one does (10 test examples)")
+        replaced, _ = self.call_ok("model/load (replace: true over an existing name)", "model/load",
+                                   {"name": loaded, "path": path, "replace": True})
+        if replaced is not None:
+            self.expect(replaced["fingerprint"] == info["fingerprint"], "model/load with replace keeps the fingerprint")
+        self.call_error("model/load under an existing name (no replace)", "model/load", {"name": loaded, "path": path}, 2, loaded)
+        missing = os.path.join(data_dir, "no-such-file.safetensors")
+        self.call_error("model/load of a missing file", "model/load", {"name": f"{tag}-missing", "path": missing}, 1, missing)
+        junk = os.path.join(data_dir, "junk.safetensors")
+        with open(junk, "wb") as f:
+            f.write(b"this is not a safetensors file")
+        self.call_error("model/load of a file that is not safetensors", "model/load", {"name": f"{tag}-junk", "path": junk}, 3, junk)
+        self.call_error("model/load with an architecture the tensors do not fit", "model/load",
+                        {"name": f"{tag}-narrow", "path": path, "architecture": {"kind": "mlp", "hidden": [8]}, "dataset": ds},
+                        4, "'1.weight'")
+        self.call_error("model/load of an unknown dataset's shape", "model/load",
+                        {"name": f"{tag}-nodata", "path": path, "dataset": "no-such-dataset"}, 1, "no-such-dataset")
+        self.call_error("model/save of an unknown model", "model/save",
+                        {"model": "no-such-model", "path": os.path.join(data_dir, "x.safetensors")}, 1, "no-such-model")
+        self.call_error("model/save into a missing directory", "model/save",
+                        {"model": model, "path": os.path.join(data_dir, "no-such-dir", "m.safetensors")}, 1, "no-such-dir")
+        self.call_error("model/save with an empty path", "model/save", {"model": model, "path": ""}, -32602, "'path'")
+        status, _ = self.call_ok("server/status (after model/load)", "server/status")
+        if status is not None:
+            self.expect(loaded in status["models"] and f"{tag}-missing" not in status["models"]
+                        and f"{tag}-junk" not in status["models"] and f"{tag}-narrow" not in status["models"],
+                        "server/status lists the loaded model, and no model of a failed model/load")
+
+    def check_predict(self, model, ds, split, data_dir, tag):
+        """model/predict: as many rows as asked, the rows of the examples asked for, in order, whatever the source."""
+        def close(x, y, tolerance=1e-5):
+            return len(x) == len(y) and all(abs(a - b) <= tolerance * max(1.0, abs(a), abs(b)) for a, b in zip(x, y))
+
+        def shaped(result, count, label, accuracy=True):
+            values = result.get("values")
+            ok = (result["model"] == model and result["count"] == count and result["classCount"] == 3
+                  and len(result["predictions"]) == count and isinstance(values, list) and len(values) == count
+                  and all(len(row) == 3 for row in values) and ("accuracy" in result) == accuracy and "path" not in result)
+            self.expect(ok, f"model/predict ({label}) returns {count} rows of 3 values"
+                        + (" and an accuracy" if accuracy else ", no accuracy (inline inputs are unlabelled)"),
+                        f"count {result['count']}, {len(values) if isinstance(values, list) else 'no'} rows, "
+                        f"accuracy {'given' if 'accuracy' in result else 'absent'}")
+            argmax = [max(range(len(row)), key=row.__getitem__) for row in values or []]
+            self.expect(result["predictions"] == argmax, f"model/predict ({label}): predictions are each row's arg-max",
+                        f"{result['predictions'][:10]}")
+            return ok
+
+        pair, _ = self.call_ok("model/predict (test indices [0, 5])", "model/predict", {"model": model, "dataset": ds, "indices": [0, 5]})
+        if pair is not None and shaped(pair, 2, "indices [0, 5]"):
+            self.expect(pair["output"] == "logits", "model/predict: output defaults to logits", pair["output"])
+            rows = []
+            for i in (0, 5):
+                one, _ = self.call_ok(f"model/predict (test index [{i}])", "model/predict", {"model": model, "dataset": ds, "indices": [i]})
+                rows.append(one["values"][0] if one is not None and shaped(one, 1, f"index [{i}]") else None)
+            self.expect(all(r is not None for r in rows) and close(pair["values"][0], rows[0]) and close(pair["values"][1], rows[1]),
+                        "model/predict: the rows of [0, 5] are the rows of [0] and of [5], in that order",
+                        f"pair {pair['values']}, singles {rows}")
+            probs, _ = self.call_ok("model/predict (probabilities)", "model/predict",
+                                    {"model": model, "dataset": ds, "indices": [0, 5], "output": "probabilities"})
+            if probs is not None and shaped(probs, 2, "probabilities"):
+                def softmax(row):
+                    m = max(row)
+                    e = [pow(2.718281828459045, v - m) for v in row]
+                    return [v / sum(e) for v in e]
+                ok = all(close(p, softmax(l), 1e-5) and abs(sum(p) - 1) <= 1e-5 for p, l in zip(probs["values"], pair["values"]))
+                self.expect(ok and probs["output"] == "probabilities",
+                            "model/predict: probabilities are the softmax of the logits (rows sum to 1)", f"{probs['values']}")
+
+        whole, _ = self.call_ok("model/predict (the whole test part)", "model/predict", {"model": model, "dataset": ds})
+        if whole is not None and shaped(whole, 100, "the whole test part"):
+            npy = os.path.join(data_dir, "predict.npy")
+            filed, _ = self.call_ok("model/predict (to an .npy file)", "model/predict", {"model": model, "dataset": ds, "path": npy})
+            if filed is not None:
+                self.expect(filed.get("path") == npy and "values" not in filed and filed["count"] == 100
+                            and filed["predictions"] == whole["predictions"],
+                            "model/predict with path: reports the path and no values", f"keys {sorted(filed)}")
+                try:
+                    shape, values = read_npy_float32(npy)
+                    rows = [values[i * 3:(i + 1) * 3] for i in range(shape[0])] if len(shape) == 2 else []
+                    self.expect(shape == (100, 3) and all(close(r, w, 1e-6) for r, w in zip(rows, whole["values"])),
+                                "model/predict with path: the .npy file holds the [count, classCount] values of the reply",
+                                f"shape {shape}")
+                except (OSError, ValueError) as e:
+                    self.expect(False, "model/predict with path: the .npy file holds the [count, classCount] values of the reply", str(e))
+        train, _ = self.call_ok("model/predict (the whole train part)", "model/predict", {"model": model, "dataset": ds, "part": "train"})
+        if train is not None:
+            shaped(train, 200, "the whole train part")
+        for subset, count in ((None, 20), ("retain", 180), ("validation", 50), ("test", 50)):
+            params = {"model": model, "split": split}
+            if subset is not None:
+                params["subset"] = subset
+            label = f"split, subset {subset or '(default: forget)'}"
+            got, _ = self.call_ok(f"model/predict ({label})", "model/predict", params)
+            if got is not None:
+                shaped(got, count, label)
+        inputs = [[0.0] * 64, [1.0] * 64]
+        got, _ = self.call_ok("model/predict (inline inputs)", "model/predict", {"model": model, "inputs": inputs})
+        if got is not None:
+            shaped(got, 2, "2 inline inputs", accuracy=False)
+
+        self.call_error("model/predict with an index out of range", "model/predict",
+                        {"model": model, "dataset": ds, "indices": [0, 100]}, -32602, "'indices'")
+        self.call_error("model/predict with an input of the wrong size", "model/predict",
+                        {"model": model, "inputs": [[0.0] * 63]}, 4, "'inputs[0]'")
+        self.call_error("model/predict with two sources", "model/predict", {"model": model, "dataset": ds, "split": split}, -32602)
+        self.call_error("model/predict of an unknown model", "model/predict", {"model": "no-such-model", "inputs": [[0.0] * 64]}, 1,
+                        "no-such-model")
+        self.call_error("model/predict to a missing directory", "model/predict",
+                        {"model": model, "dataset": ds, "path": os.path.join(data_dir, "no-such-dir", "p.npy")}, 1, "no-such-dir")
+
+        # A model/predict long enough to be seen running (a ResNet-18 on 1024 inputs): server/status lists it as a
+        # job, and its reply still validates.
+        wide = f"{tag}-wide"
+        if self.call_ok("model/create (resnet18 for a long model/predict)", "model/create",
+                        {"name": wide, "dataset": ds, "architecture": {"kind": "resnet18", "width": 16, "cifarStem": True}})[0]:
+            self.check_listed_job("model/predict", {"model": wide, "inputs": [[0.5] * 64] * 1024}, wide)
+
+    def check_listed_job(self, method, params, target):
+        """Sends `method` on a second connection and polls server/status on this one until the job is listed: the
+        status reply (with the job in it) must match server/status's result schema."""
+        if self.path is None:
+            return
+        try:
+            other = Session(self.path, self.timeout)
+        except OSError as e:
+            self.expect(False, f"{method}: connect a second connection", str(e))
+            return
+        try:
+            self.check_params(f"{method} (long, on a second connection)", method, params)
+            request_id = other.new_id()
+            other.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+            listed, reply = None, None
+            deadline = time.monotonic() + 30
+            while listed is None and time.monotonic() < deadline:
+                status_id, reply, _ = self.session.request("server/status")
+                jobs = reply.get("result", {}).get("jobs", []) if isinstance(reply.get("result"), dict) else []
+                listed = next((j for j in jobs if j.get("method") == method and j.get("target") == target), None)
+                if listed is None:
+                    time.sleep(0.005)
+            if listed is None:
+                self.expect(False, f"server/status lists a running {method} job", "never listed (did it finish at once?)")
+            else:
+                self.check_result(f"server/status (while {method} runs)", "server/status", status_id, reply)
+                self.expect(True, f"server/status lists a running {method} job", json.dumps(listed))
+            self.check_result(f"{method} (long, on a second connection)", method, request_id, other.wait_reply(request_id))
+        finally:
+            other.close()
+
+    def check_coverage(self, shutdown):
+        """Every method of the document, and rpc.discover, answered a result; every one that documents errors was
+        seen answering one. shutdown and exit end the daemon, so they are only called with --shutdown."""
+        exempt = set() if shutdown else {"shutdown", "exit"}
+        note = "" if shutdown else "; shutdown and exit not called (they need --shutdown)"
+        expected = (set(self.methods) | {"rpc.discover"}) - exempt
+        missing = sorted(expected - self.answered)
+        self.expect(not missing, "coverage: every method of the document, and rpc.discover, answered a request with a result",
+                    f"never answered: {missing}" if missing else f"{len(expected)} methods{note}")
+        with_errors = {name for name, m in self.methods.items() if m.get("errors")} - exempt
+        missing = sorted(with_errors - self.refused)
+        self.expect(not missing, "coverage: every method that documents errors answered at least one error",
+                    f"never answered an error: {missing}" if missing else f"{len(with_errors)} methods{note}")
+
+    def check_architectures(self, ds, tag, data_dir):
         """model/create for each kind of the zoo (tiny sizes), and model/info on them."""
         specs = [
             ("cnn", {"kind": "cnn", "channels": [2, 4], "hidden": [8]}),
@@ -651,6 +933,13 @@ class Checker:
                                 and info["layers"][-1]["outputShape"] == [3] and not info["trained"],
                                 f"model/info ({kind}) agrees with model/create and sums its layers",
                                 f"{len(info['layers'])} layers, {info['parameterCount']} parameters, {flops} FLOPs")
+                    if kind == "layers":
+                        # A model with BatchNorm buffers (running statistics, num_batches_tracked) survives the file.
+                        self.round_trip(name, f"{name}-loaded", data_dir, info)
+        self.call_error("unknown field inside a layer", "model/create",
+                        {"name": f"{tag}-layerfield", "dataset": ds, "architecture": {"kind": "layers", "layers": [
+                            {"type": "flatten", "bogus": 1}, {"type": "linear", "out": 3}]}}, -32602,
+                        message_equals="unknown parameter 'architecture.layers[0].bogus'")
         self.call_error("layers architecture without layers", "model/create",
                         {"name": f"{tag}-nolayers", "architecture": {"kind": "layers"}, "dataset": ds}, 4)
         self.call_error("unknown architecture kind", "model/create",
@@ -666,6 +955,9 @@ class Checker:
         ds, split, model = f"{tag}-data", f"{tag}-data-split", f"{tag}-model"
 
         init, _ = self.call_ok("initialize", "initialize", {"clientInfo": {"name": "check_replies.py", "version": "1"}})
+        self.call_error("initialize with an unknown param", "initialize", {"bogus": 1}, -32602,
+                        message_equals="unknown parameter 'bogus'")
+        self.check_discover("rpc.discover")
         documented = set(self.methods)
         if init is not None:
             reported = init["capabilities"]["methods"]
@@ -725,7 +1017,23 @@ class Checker:
         attacked, _ = self.call_ok("attack (no kind)", "attack", {"model": model, "split": split, "seed": 1})
         if attacked is not None:
             self.expect(attacked["kind"] == "simple", "attack without kind defaults to \"simple\"", f"kind {attacked['kind']!r}")
+            self.expect(attacked["balance"] == "both" and attacked["members"] == attacked["nonMembers"] and attacked["chanceLevel"] == 0.5,
+                        "attack balances both sides by default, so its chance level is 0.5", json.dumps(attacked))
+        kit, _ = self.call_ok("attack (balance kit)", "attack", {"model": model, "split": split, "balance": "kit"})
+        if kit is not None:
+            unequal = kit["members"] != kit["nonMembers"]
+            self.expect(kit["balance"] == "kit" and unequal == ("note" in kit),
+                        "attack with the kit's procedure carries a note exactly when the two sides differ in size", json.dumps(kit))
+            majority = max(kit["members"], kit["nonMembers"]) / (kit["members"] + kit["nonMembers"])
+            self.expect(abs(kit["chanceLevel"] - majority) < 0.02, "the kit's chance level is about the majority-class rate",
+                        f"chanceLevel {kit['chanceLevel']}, majority rate {majority:.4f}")
+        self.call_error("unknown balance", "attack", {"model": model, "split": split, "balance": "half"}, -32602, "balance")
         self.call_ok("model/info", "model/info", {"model": model})
+        self.call_error("unknown model (model/info)", "model/info", {"model": "no-such-model"}, 1, "no-such-model")
+
+        self.check_split_info(ds, split, made)
+        self.check_save_load(model, ds, data_dir, tag)
+        self.check_predict(model, ds, split, data_dir, tag)
 
         # An empty validation set: its metrics are NaN, which the daemon encodes as the string "NaN".
         self.call_ok("split/create (validationFraction 0)", "split/create",
@@ -737,7 +1045,7 @@ class Checker:
 
         self.check_cancel(model, ds, split, before)
         self.check_number_errors(model, ds, split)
-        self.check_architectures(ds, tag)
+        self.check_architectures(ds, tag, data_dir)
         if self.path is not None:
             self.check_pipeline(self.path, self.timeout, data_dir, tag)
 
@@ -771,10 +1079,24 @@ class Checker:
         if shutdown:
             self.call_ok("shutdown", "shutdown")
             self.call_error("server/status after shutdown", "server/status", None, 6)
+            self.call_error("initialize after shutdown", "initialize", None, 6)
+            self.call_error("a second shutdown", "shutdown", None, 6)
+            self.call_error("split/info after shutdown", "split/info", {"name": split}, 6)
+            self.call_error("unknown method after shutdown (still -32601)", "lethe/no-such-method", None, -32601)
             self.call_ok("$/cancelRequest after shutdown", "$/cancelRequest", {"id": 999998})
-            # exit sent as a request: answered null, then the process exits (code 0 after shutdown).
+            # Handled before dispatch, like exit and $/cancelRequest: still answered.
+            self.check_discover("rpc.discover after shutdown")
+            # exit sent as a request: answered null, then the process exits (code 0 after shutdown; the Makefile's
+            # protocol-check sees the code).
             self.call_ok("exit (as a request, after shutdown)", "exit")
             self.expect(s.wait_closed(10), "exit: the daemon closes the connection after its reply")
+
+        self.check_coverage(shutdown)
+
+    def run_exit_only(self):
+        """exit without shutdown: answered null, then the daemon goes (with code 1, which the caller checks)."""
+        self.call_ok("exit (as a request, without shutdown)", "exit")
+        self.expect(self.session.wait_closed(10), "exit: the daemon closes the connection after its reply")
 
 
 def main():
@@ -783,6 +1105,8 @@ def main():
     parser.add_argument("--doc", default=DEFAULT_DOC, help="the OpenRPC document (default: next to this script)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for each reply (default 120)")
     parser.add_argument("--shutdown", action="store_true", help="end with shutdown and exit (the daemon exits)")
+    parser.add_argument("--exit-only", action="store_true",
+                        help="skip the session: only send exit, without shutdown (the daemon exits, with code 1)")
     args = parser.parse_args()
 
     checks = Checks()
@@ -806,7 +1130,11 @@ def main():
                 checks.record(False, f"connect: {args.socket}", str(e))
             if session is not None:
                 try:
-                    Checker(doc, checks, session, args.socket, args.timeout).run(data_dir, args.shutdown)
+                    checker = Checker(doc, checks, session, args.socket, args.timeout)
+                    if args.exit_only:
+                        checker.run_exit_only()
+                    else:
+                        checker.run(data_dir, args.shutdown)
                 except (ConnectionLost, TimeoutError) as e:
                     checks.record(False, "session: the connection stayed up and every reply came", str(e))
         finally:

@@ -16,8 +16,9 @@ struct SplitEntry: Sendable {
 
 struct ModelEntry: Sendable {
     var model: Model
-    /// The dataset the model was created for (its input shape and classes).
-    let dataset: String
+    /// The dataset the model was created for (its input shape and classes); nil for a model loaded from a file
+    /// without naming one.
+    let dataset: String?
     /// How it was last trained, if it was; `retrain` repeats it.
     var recipe: TrainingRecipe?
 }

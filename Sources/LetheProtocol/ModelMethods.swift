@@ -202,7 +202,8 @@ public enum ModelInfo: LetheMethod {
     public struct Result: Codable, Sendable {
         public let name: String
         public let architecture: ArchitectureSpec
-        public let dataset: String
+        /// The dataset the model was created for; absent for a model loaded from a file without naming one.
+        public let dataset: String?
         public let inputShape: [Int]
         public let classCount: Int
         public let parameterCount: Int
@@ -212,7 +213,7 @@ public enum ModelInfo: LetheMethod {
         public let layers: [Layer]
         public let trained: Bool
         public let fingerprint: String
-        public init(name: String, architecture: ArchitectureSpec, dataset: String, inputShape: [Int], classCount: Int,
+        public init(name: String, architecture: ArchitectureSpec, dataset: String?, inputShape: [Int], classCount: Int,
                     parameterCount: Int, bufferCount: Int, flopsPerExample: Int, layers: [Layer], trained: Bool, fingerprint: String) {
             self.name = name
             self.architecture = architecture

@@ -211,7 +211,7 @@ extension ModelCommand {
         func run() throws {
             let r = try options.client().call(ModelInfo.self, .init(model: model))
             if options.json { return Output.json(r) }
-            Output.fields([("model", r.name), ("architecture", r.architecture.kind), ("dataset", r.dataset), ("input shape", "\(r.inputShape)"),
+            Output.fields([("model", r.name), ("architecture", r.architecture.kind), ("dataset", r.dataset ?? "(none)"), ("input shape", "\(r.inputShape)"),
                            ("classes", "\(r.classCount)"), ("parameters", "\(r.parameterCount)"), ("buffers", "\(r.bufferCount)"),
                            ("FLOPs per example", "\(r.flopsPerExample)"), ("trained", r.trained ? "yes" : "no"), ("fingerprint", r.fingerprint)])
             print("")

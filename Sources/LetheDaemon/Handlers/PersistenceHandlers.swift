@@ -55,7 +55,7 @@ extension Daemon {
                 let model = try Model.load(file, architecture: architecture, inputShape: shape, classCount: classCount)
                 return (model, try Model.describe(file).recipe, file.tensors.count)
             }
-            return (ModelEntry(model: model, dataset: p.dataset ?? "", recipe: recipe), (model, tensors))
+            return (ModelEntry(model: model, dataset: p.dataset, recipe: recipe), (model, tensors))
         }
         let spec = try JSONValue(encoding: model.architecture).decode(as: ArchitectureSpec.self)
         return .init(name: p.name, path: p.path, architecture: spec, inputShape: model.inputShape, classCount: model.classCount,
