@@ -65,17 +65,6 @@ public struct LogisticRegression: Sendable {
     /// Predicted class: 1 when P(y=1) > 0.5, as scikit-learn's predict.
     public func predict(_ row: [Double]) -> Int { probability(row) > 0.5 ? 1 : 0 }
 
-    /// Gradient of the objective at the fitted parameters (weights then intercept); ≈0 at the optimum.
-    public func objectiveGradient(_ x: [[Double]], _ y: [Int]) -> [Double] {
-        var g = weights + [0]
-        for (row, label) in zip(x, y) {
-            let r = c * (probability(row) - Double(label))
-            for j in 0..<weights.count { g[j] += r * row[j] }
-            g[weights.count] += r
-        }
-        return g
-    }
-
     private func sigmoid(_ z: Double) -> Double { z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)) }
 
     /// Gaussian elimination with partial pivoting for the small Newton system.

@@ -66,11 +66,62 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(d.trainGroups?[5], 1)
     }
 
+    /// The fixtures' raw pixel value(i, h, w, c) = (7i + 5h + 3w + 11c) mod 256, unscaled.
+    private func raw(_ i: Int, _ h: Int, _ w: Int, _ c: Int) -> Double {
+        let v: Int = (7 * i + 5 * h + 3 * w + 11 * c) % 256
+        return Double(v)
+    }
+
+    /// Every value of both parts of data.npz (NHWC, 20 + 8 examples of [3, 4, 4]) against the pixel formula scaled
+    /// as Lethe scales pixels (x/255) and normalised per channel, (x/255 − mean_c)/std_c; `what` names the case.
+    private func assertNormalised(_ d: Dataset, mean: [Double], std: [Double], _ what: String, line: UInt = #line) {
+        for (part, examples) in [("train", d.train), ("test", d.test)] {
+            var misses = 0, first = ""
+            for i in 0..<examples.count { for c in 0..<3 { for h in 0..<4 { for w in 0..<4 {
+                let r = raw(i, h, w, c)
+                let expected: Double = (r / 255 - mean[c]) / std[c]
+                let got = Double(examples.features[i * 48 + c * 16 + h * 4 + w])
+                if !(abs(got - expected) <= 2e-6 * max(1, abs(expected))) {
+                    misses += 1
+                    if first.isEmpty { first = "\(part)[\(i), c\(c), \(h), \(w)]: got \(got), expected (\(r)/255 − \(mean[c]))/\(std[c]) = \(expected)" }
+                }
+            } } } }
+            XCTAssertEqual(misses, 0, "\(what): \(misses) of \(examples.count * 48) \(part) values off; first \(first)", line: line)
+        }
+    }
+
     func testGivenAndComputedNormalisation() throws {
+        // Distinct means and stds per channel, so a swapped or shared channel statistic shows.
+        let mean: [Float] = [0.2, 0.45, 0.7], std: [Float] = [0.15, 0.3, 0.6]
         let given = try DatasetLoader.load(DatasetSource(format: .npz, path: "\(fixtures)/data.npz", layout: .nhwc,
-                                                         normalization: Normalization(mean: [0.5, 0.5, 0.5], std: [0.25, 0.5, 1])))
-        XCTAssertEqual(given.train.features[5 * 48 + 16 + 7], (pixel(5, 1, 3, 1) - 0.5) / 0.5, accuracy: 1e-6)
+                                                         normalization: Normalization(mean: mean, std: std)))
+        assertNormalised(given, mean: mean.map(Double.init), std: std.map(Double.init), "given statistics")
+        // Spot values worked by hand: x_train[5, h=1, w=3, c] = 7·5 + 5 + 9 + 11c = 49, 60, 71.
+        XCTAssertEqual(given.train.features[5 * 48 + 0 * 16 + 1 * 4 + 3], (49.0 / 255 - 0.2) / 0.15, accuracy: 1e-5)
+        XCTAssertEqual(given.train.features[5 * 48 + 1 * 16 + 1 * 4 + 3], (60.0 / 255 - 0.45) / 0.3, accuracy: 1e-5)
+        XCTAssertEqual(given.train.features[5 * 48 + 2 * 16 + 1 * 4 + 3], (71.0 / 255 - 0.7) / 0.6, accuracy: 1e-5)
+
+        // Computed statistics: the training part's per-channel mean and population std of x/255, worked out from the
+        // pixel formula here, are what the dataset records and applies, to the test part too.
+        var trainMean = [Double](repeating: 0, count: 3), trainStd = [Double](repeating: 0, count: 3)
+        for c in 0..<3 {
+            var values: [Double] = []
+            for i in 0..<20 { for h in 0..<4 { for w in 0..<4 { values.append(raw(i, h, w, c) / 255) } } }
+            let n = Double(values.count)
+            let m = values.reduce(0, +) / n
+            var q = 0.0
+            for v in values { q += (v - m) * (v - m) }
+            trainMean[c] = m
+            trainStd[c] = (q / n).squareRoot()
+        }
+        XCTAssertEqual(Set(trainMean.map { ($0 * 1e6).rounded() }).count, 3, "the channels' means differ: \(trainMean)")
         let computed = try DatasetLoader.load(DatasetSource(format: .npz, path: "\(fixtures)/data.npz", layout: .nhwc, computeNormalization: true))
+        let recorded = try XCTUnwrap(computed.normalization)
+        for c in 0..<3 {
+            XCTAssertEqual(Double(recorded.mean[c]), trainMean[c], accuracy: 1e-6, "mean of channel \(c)")
+            XCTAssertEqual(Double(recorded.std[c]), trainStd[c], accuracy: 1e-6, "std of channel \(c)")
+        }
+        assertNormalised(computed, mean: trainMean, std: trainStd, "computed statistics")
         let stats = Normalization.computed(on: computed.train)
         for c in 0..<3 {
             XCTAssertEqual(stats.mean[c], 0, accuracy: 1e-5)
@@ -82,18 +133,70 @@ final class FormatTests: XCTestCase {
         }
     }
 
+    /// One crop-and-flip draw: `shift` is the crop window's offset (dy, dx) in the image padded by one pixel on each side
+    /// ((1, 1) is no shift).
+    struct CropDraw: Hashable { let shift: [Int]; let flipped: Bool }
+
+    /// For each augmented example of `x` (examples 0..<20 of data.npz, [3, 4, 4]), the crops of the padded original —
+    /// a 4×4 window at offset (oy, ox) ∈ 0...2 of the 6×6 image whose border holds `pad(c)`, then mirrored or not,
+    /// as torchvision's RandomCrop(4, padding=1) then RandomHorizontalFlip — that it equals, with pixel values
+    /// `value(i, h, w, c)` from the fixture's formula. Fails for an example that equals none of them.
+    private func cropDraws(_ x: [Float], value: (Int, Int, Int, Int) -> Double, pad: (Int) -> Double,
+                           line: UInt = #line) -> [CropDraw] {
+        var draws: [CropDraw] = []
+        for i in 0..<20 {
+            let got = x[(i * 48)..<((i + 1) * 48)].map(Double.init)
+            var matches: [CropDraw] = []
+            for oy in 0...2 { for ox in 0...2 { for flipped in [false, true] {
+                var same = true
+                for c in 0..<3 { for h in 0..<4 { for w in 0..<4 where same {
+                    let cw = flipped ? 3 - w : w  // column in the crop before the flip
+                    let ph = h + oy, pw = cw + ox  // in the padded 6×6 image
+                    let expected = (1...4).contains(ph) && (1...4).contains(pw) ? value(i, ph - 1, pw - 1, c) : pad(c)
+                    same = abs(got[c * 16 + h * 4 + w] - expected) <= 1e-6 * max(1, abs(expected))
+                } } }
+                if same { matches.append(CropDraw(shift: [oy, ox], flipped: flipped)) }
+            } } }
+            XCTAssertFalse(matches.isEmpty, "example \(i) is no crop of the padded original, flipped or not; it starts \(got.prefix(8))", line: line)
+            if matches.count == 1 { draws.append(matches[0]) }
+        }
+        return draws
+    }
+
     func testAugmentationIsSeededCropAndFlip() throws {
         let d = try DatasetLoader.load(DatasetSource(format: .npz, path: "\(fixtures)/data.npz", layout: .nhwc,
                                                      augmentation: Augmentation(cropPadding: 1, horizontalFlip: true)))
-        func batch(_ seed: UInt64) -> [Float] {
+        func batch(_ d: Dataset, _ seed: UInt64) -> [Float] {
             let x = Tensor(shape: [20, 3, 4, 4])
             var labels = [Int32](repeating: -1, count: 20)
             labels.withUnsafeMutableBufferPointer { d.trainingSource(seed: seed).gather(Array(0..<20)[...], into: x, labels: $0.baseAddress!) }
             XCTAssertEqual(labels, (0..<20).map { Int32($0 % 4) })
             return x.array
         }
-        XCTAssertEqual(batch(1), batch(1), "same seed, same bits")
-        XCTAssertNotEqual(batch(1), batch(2))
+        XCTAssertEqual(batch(d, 1), batch(d, 1), "same seed, same bits")
+        XCTAssertNotEqual(batch(d, 1), batch(d, 2))
+
+        // The cropped pixels: every augmented example is a shift of the zero-padded original, mirrored or not, and
+        // over three seeds several shifts and both mirrorings occur.
+        var draws: [CropDraw] = []
+        for seed: UInt64 in [1, 2, 3] {
+            draws += cropDraws(batch(d, seed), value: { i, h, w, c in self.raw(i, h, w, c) / 255 }, pad: { _ in 0 })
+        }
+        let shifts = Set(draws.map(\.shift))
+        XCTAssertGreaterThan(shifts.count, 1, "crops from several offsets, not one: \(shifts)")
+        XCTAssertTrue(shifts.contains { $0 != [1, 1] }, "some crops shift the image, letting padding in: \(shifts)")
+        XCTAssertEqual(Set(draws.map(\.flipped)), [false, true], "both mirrored and unmirrored crops")
+
+        // With normalisation the padding is a raw 0 normalised, −mean_c/std_c, as RandomCrop before Normalize gives.
+        let mean: [Double] = [0.2, 0.45, 0.7], std: [Double] = [0.15, 0.3, 0.6]
+        let normalised = try DatasetLoader.load(DatasetSource(format: .npz, path: "\(fixtures)/data.npz", layout: .nhwc,
+                                                              normalization: Normalization(mean: mean.map(Float.init), std: std.map(Float.init)),
+                                                              augmentation: Augmentation(cropPadding: 1, horizontalFlip: true)))
+        let normalisedDraws = cropDraws(batch(normalised, 4), value: { i, h, w, c in
+            (self.raw(i, h, w, c) / 255 - mean[c]) / std[c]
+        }, pad: { c in -mean[c] / std[c] })
+        XCTAssertTrue(normalisedDraws.contains { $0.shift != [1, 1] }, "some normalised crops let padding in")
+
         // Flip alone: every example is the original or its mirror, and both occur.
         let flipOnly = AugmentedSource(d.train, augmentation: Augmentation(horizontalFlip: true), seed: 3)
         let x = Tensor(shape: [20, 3, 4, 4])

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the small committed fixtures of the "bring your own data" tests, with numpy only (never PyTorch).
+"""Writes the small committed fixtures of the "bring your own data" tests and the layer reference values, with
+numpy only (never PyTorch).
 
-    python3 Tests/Fixtures/make_fixtures.py        # rewrites Tests/Fixtures/byod/
+    python3 Tests/Fixtures/make_fixtures.py        # rewrites Tests/Fixtures/byod/ and Tests/Fixtures/reference/*.npy
 
 The file names and layouts are those of Docs/BringYourOwnData.md's PyTorch snippet, so the tests load exactly
 what a user's export produces:
@@ -19,6 +20,19 @@ what a user's export produces:
   train.csv test.csv     tabular data: features f1..f3, a "label" column and a "person" group column
   bad/                   files numpy writes that Lethe must refuse: Fortran order, pickled objects, NaN, float labels
 Pixel values follow formulas the tests check: value(i, h, w, c) = (7i + 5h + 3w + 11c) mod 256.
+
+Tests/Fixtures/reference/ holds forward-pass reference values (Tests/NeuralNetTests/ReferenceForwardTests.swift):
+each layer's formula written out here in float64 with PyTorch's semantics, on float32 inputs and parameters
+(`*_input.npy`, parameters `<layer>_<name>.npy`, float32) with float64 expected outputs:
+  activation_input.npy [3, 4, 5, 7]: leaky_relu_0.01.npy (nn.LeakyReLU() default slope), leaky_relu_0.2.npy,
+                         tanh.npy, sigmoid.npy
+  pool_input.npy [2, 3, 7, 9]: avgpool_k<k>_s<s>_p<p>.npy, nn.AvgPool2d(k, s, p) with PyTorch's defaults
+                         count_include_pad=True (padded zeros count in the divisor) and ceil_mode=False
+  globalavgpool_input.npy [3, 5, 6, 7]: globalavgpool.npy [3, 5, 1, 1], nn.AdaptiveAvgPool2d(1)
+  batchnorm2d_input.npy [3, 5, 6, 7] with batchnorm2d_{weight,bias,running_mean,running_var}.npy [5]:
+                         batchnorm2d.npy, nn.BatchNorm2d(5).eval() (running statistics, eps 1e-5, affine)
+  batchnorm1d_input.npy [4, 6] with batchnorm1d_{weight,bias,running_mean,running_var}.npy [6]: batchnorm1d.npy
+(logistic_regression.json there is scikit-learn's, written by make_sklearn_fixtures.py.)
 """
 import json
 import os
@@ -27,6 +41,10 @@ import struct
 import numpy as np
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "byod")
+REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference")
+
+# The AvgPool2d configurations of the reference fixtures: (kernel, stride, padding).
+AVGPOOL_CONFIGS = [(3, 2, 1), (2, 2, 1), (3, 1, 1), (3, 2, 0)]
 
 
 def pixels(n, h, w, c):
@@ -57,6 +75,87 @@ def mlp_logits(params, x):
     for k in ("1", "3"):
         h = np.maximum(h @ params[k + ".weight"].astype(np.float64).T + params[k + ".bias"], 0)
     return h @ params["5.weight"].astype(np.float64).T + params["5.bias"]
+
+
+def leaky_relu(x, slope):
+    """nn.LeakyReLU(negative_slope): x where x > 0, else slope·x."""
+    return np.where(x > 0, x, slope * x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^−x), in the form that never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def avg_pool2d(x, k, s, p):
+    """nn.AvgPool2d(k, s, p) as PyTorch computes it (count_include_pad=True, ceil_mode=False): each window is
+    [start, min(start + k, size + p)) in padded coordinates, the divisor is that window's full size (padded
+    positions count), and the sum runs over the part inside the image."""
+    n, c, h, w = x.shape
+    ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    out = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        h0 = i * s - p
+        h1 = min(h0 + k, h + p)
+        for j in range(wo):
+            w0 = j * s - p
+            w1 = min(w0 + k, w + p)
+            divisor = (h1 - h0) * (w1 - w0)
+            window = x[:, :, max(h0, 0):min(h1, h), max(w0, 0):min(w1, w)]
+            out[:, :, i, j] = window.sum(axis=(2, 3)) / divisor
+    return out
+
+
+def batch_norm_eval(x, weight, bias, mean, var, eps=1e-5):
+    """BatchNorm in evaluation mode: (x − running_mean) / √(running_var + eps) · weight + bias, per channel (axis 1)."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    f = lambda a: a.astype(np.float64).reshape(shape)
+    return (x - f(mean)) / np.sqrt(f(var) + eps) * f(weight) + f(bias)
+
+
+def write_reference():
+    """Forward-pass reference values: float32 inputs and parameters, float64 expected outputs."""
+    rng = np.random.default_rng(16)
+    os.makedirs(REFERENCE, exist_ok=True)
+    out = lambda name: os.path.join(REFERENCE, name)
+    f32 = lambda a: np.asarray(a, dtype=np.float32)
+
+    # Activations: a spread of values, with exact zeros, tiny ones (where tanh computed from exp loses its digits) and
+    # saturating ones (e^100 overflows float32) planted.
+    x = f32(rng.standard_normal((3, 4, 5, 7)) * 2.5)
+    planted = [0.0, -0.0, 1e-4, -1e-4, 8.0, -8.0, 15.0, -15.0, -30.0, 30.0, 0.5, -0.5, 50.0, -50.0, 1e-6, -3e-3]
+    x.reshape(-1)[:len(planted)] = planted
+    np.save(out("activation_input.npy"), x)
+    xd = x.astype(np.float64)
+    np.save(out("leaky_relu_0.01.npy"), leaky_relu(xd, 0.01))
+    np.save(out("leaky_relu_0.2.npy"), leaky_relu(xd, 0.2))
+    np.save(out("tanh.npy"), np.tanh(xd))
+    np.save(out("sigmoid.npy"), sigmoid(xd))
+
+    # AvgPool2d on odd sizes, so windows hang over the bottom or right edge for some configurations.
+    x = f32(rng.standard_normal((2, 3, 7, 9)) + 1.5)
+    np.save(out("pool_input.npy"), x)
+    for k, s, p in AVGPOOL_CONFIGS:
+        np.save(out(f"avgpool_k{k}_s{s}_p{p}.npy"), avg_pool2d(x.astype(np.float64), k, s, p))
+
+    # Global average pooling: channels with different offsets.
+    x = f32(rng.standard_normal((3, 5, 6, 7)) + np.arange(5)[None, :, None, None] - 2.0)
+    np.save(out("globalavgpool_input.npy"), x)
+    np.save(out("globalavgpool.npy"), x.astype(np.float64).mean(axis=(2, 3), keepdims=True))
+
+    # BatchNorm in evaluation mode. One channel's running variance is 1e-4, where eps = 1e-5 changes the result by 5%.
+    for name, shape in (("batchnorm2d", (3, 5, 6, 7)), ("batchnorm1d", (4, 6))):
+        c = shape[1]
+        params = {"weight": f32(1 + 0.5 * rng.standard_normal(c)), "bias": f32(0.3 * rng.standard_normal(c)),
+                  "running_mean": f32(rng.standard_normal(c)), "running_var": f32(0.2 + 2 * rng.random(c))}
+        params["running_var"][1] = 1e-4
+        x = f32(rng.standard_normal(shape) * 1.5 + 0.5)
+        np.save(out(f"{name}_input.npy"), x)
+        for key, value in params.items():
+            np.save(out(f"{name}_{key}.npy"), value)
+        np.save(out(f"{name}.npy"), batch_norm_eval(x.astype(np.float64), params["weight"], params["bias"],
+                                                    params["running_mean"], params["running_var"]))
 
 
 def main():
@@ -134,6 +233,8 @@ def main():
     np.save(out("bad/x_train_nan.npy"), nan)
     np.save(out("bad/y_train_float.npy"), (np.arange(30) % 3).astype(np.float32))
     np.save(out("bad/y_train_out_of_range.npy"), np.where(np.arange(30) == 11, 7, np.arange(30) % 3))
+
+    write_reference()
 
 
 if __name__ == "__main__":
