@@ -11,6 +11,7 @@ public struct Finetune: UnlearningMethod {
     public let name = "finetune"
     public let summary = "SGD on the retain set only (catastrophic forgetting of the forget set)."
     public let defaults: [String: Double] = ["epochs": 5, "lr": 0.01, "momentum": 0.9, "weightDecay": 5e-4, "batchSize": 128]
+    public let readsForget = false
 
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)

@@ -10,6 +10,7 @@ public struct Retrain: UnlearningMethod {
     public let summary = "Train a fresh model on the retain set with the original model's recipe (the gold standard)."
     /// Negative values mean "as the original model was trained".
     public let defaults: [String: Double] = ["epochs": -1, "lr": -1, "momentum": -1, "weightDecay": -1, "batchSize": -1]
+    public let readsForget = false
 
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)

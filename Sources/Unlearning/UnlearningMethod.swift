@@ -37,6 +37,10 @@ public protocol UnlearningMethod: Sendable {
     var summary: String { get }
     /// Every hyperparameter the method reads, with its default (DESIGN.md §6, tuned for the zoo on Fashion-MNIST).
     var defaults: [String: Double] { get }
+    /// Whether the method reads forget examples (gradient ascent, saliency, teachers on forget). A method that says
+    /// false promises its passes read retain examples only, and `UnlearningTests` holds it to that by recording
+    /// every index its training source gathers. No default: every method must declare it.
+    var readsForget: Bool { get }
     func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome
 }
 

@@ -156,8 +156,21 @@ final class BringYourOwnDataTests: XCTestCase {
         XCTAssertEqual(forget["count"], 6)
         XCTAssertNotNil(forget["accuracy"]?.doubleValue)
         XCTAssertEqual(try readNPY("\(scratch)/forget_probs.npy").shape, [6, 3])
-        let test = try ok(c.call("model/predict", ["model": "m", "dataset": "mine", "part": "test", "indices": [0, 5]]))
-        XCTAssertEqual(test["count"], 2)
+        // Indices pick rows of the part, in the order given: the same logits as those rows of the whole part.
+        let whole = try ok(c.call("model/predict", ["model": "m", "dataset": "mine", "part": "test", "path": .string("\(scratch)/test_logits.npy")]))
+        XCTAssertEqual(whole["count"], 12)
+        let all = try readNPY("\(scratch)/test_logits.npy")
+        XCTAssertEqual(all.shape, [12, 3])
+        let rows = [5, 0, 11, 5]
+        let test = try ok(c.call("model/predict", ["model": "m", "dataset": "mine", "part": "test", "indices": .array(rows.map { .number(Double($0)) })]))
+        XCTAssertEqual(test["count"], 4)
+        let picked = values(test["values"])
+        XCTAssertEqual(picked, rows.flatMap { Array(all.values[($0 * 3)..<($0 * 3 + 3)]) })
+        XCTAssertNotEqual(all.values[0..<3], all.values[15..<18], "rows 0 and 5 differ, so a wrong row would show")
+        guard case .array(let wholePredictions)? = whole["predictions"], case .array(let pickedPredictions)? = test["predictions"] else {
+            return XCTFail("\(test)")
+        }
+        XCTAssertEqual(pickedPredictions, rows.map { wholePredictions[$0] })
         XCTAssertEqual(try ok(c.call("model/save", ["model": "m", "path": .string("\(scratch)/unlearned.safetensors")]))["tensors"], 4)
     }
 

@@ -90,39 +90,63 @@ final class RobustnessTests: XCTestCase {
 }
 
 final class CrashSafetyTests: XCTestCase {
-    /// A daemon killed mid-save leaves the previous file intact: the path holds either the old model's bytes or
-    /// the new model's whole file, never a torn mix, and no temporary file is mistaken for it.
+    /// A daemon killed mid-save leaves a whole file: the path holds exactly the old model or exactly the new one,
+    /// told apart by fingerprint (the two differ), never a torn mix. Most kills are aimed inside the write (once
+    /// the temporary file exists), and the test asserts that some really landed there — a leftover temporary file
+    /// proves it — so it cannot pass by killing only before or after the save.
     func testKillDuringSaveLeavesAWholeFile() throws {
         let dir = try writeSyntheticIDX(train: 30, test: 9, side: 32)
-        let path = NSTemporaryDirectory() + "lethe-crash-\(UUID().uuidString.prefix(8)).safetensors"
-        var sawNew = false, sawOld = false
-        for attempt in 0..<4 {
+        let folder = NSTemporaryDirectory() + "lethe-crash-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/model.safetensors"
+        func temporaries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".tmp-") } }
+        var keptOld = 0, keptNew = 0, killedMidWrite = 0
+        for attempt in 0..<5 {
             let d = try DaemonProcess()
             let c = try d.connect()
             XCTAssertNotNil(try c.call("dataset/load", ["name": "d", "path": .string(dir), "classes": 3]).result)
+            var fingerprints: [String: JSONValue] = [:]
             for (name, seed) in [("old", 1), ("new", 2)] {
                 XCTAssertNotNil(try c.call("model/create", ["name": .string(name), "architecture": ["kind": "resnet18", "cifarStem": true],
                                                             "dataset": "d", "seed": .number(Double(seed))]).result)
+                fingerprints[name] = try c.call("model/info", ["model": .string(name)]).result?["fingerprint"]
             }
+            let oldPrint = try XCTUnwrap(fingerprints["old"]), newPrint = try XCTUnwrap(fingerprints["new"])
+            XCTAssertNotEqual(oldPrint, newPrint, "two different models, so a torn file cannot pass for either")
             XCTAssertNotNil(try c.call("model/save", ["model": "old", "path": .string(path)]).result)
-            let old = try Data(contentsOf: URL(fileURLWithPath: path))
+            let oldBytes = try Data(contentsOf: URL(fileURLWithPath: path))
             try c.send("model/save", ["model": "new", "path": .string(path)])
-            usleep(UInt32(2_000 + attempt * 15_000))  // kill at different points of the save
+            if attempt < 4 {
+                // Wait for the temporary file to appear, then kill at a different point of the write each time.
+                let deadline = Date().addingTimeInterval(20)
+                while try temporaries().isEmpty && Date() < deadline { usleep(200) }
+                usleep(UInt32(attempt * 4_000))
+            } else {
+                _ = try c.readReply()  // the save finished: the new file is whole
+            }
             kill(d.process.processIdentifier, SIGKILL)
             d.process.waitUntilExit()
-            let now = try Data(contentsOf: URL(fileURLWithPath: path))
-            if now == old {
-                sawOld = true
+            let leftovers = try temporaries()
+            if !leftovers.isEmpty { killedMidWrite += 1 }
+            let check = try DaemonProcess()
+            let checker = try check.connect()
+            let loaded = try checker.call("model/load", ["name": "m", "path": .string(path)])
+            XCTAssertNotNil(loaded.result, "attempt \(attempt): the file at the path loads: \(loaded)")
+            let found = try checker.call("model/info", ["model": "m"]).result?["fingerprint"]
+            check.stop()
+            if found == oldPrint {
+                keptOld += 1
+                XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), oldBytes, "attempt \(attempt): the old file, byte for byte")
             } else {
-                // Not the old bytes: then it must be the new model, whole — a fresh daemon loads it.
-                let check = try DaemonProcess()
-                let r = try check.connect().call("model/load", ["name": "m", "path": .string(path)])
-                XCTAssertNotNil(r.result, "the file at the path is whole: \(r)")
-                check.stop()
-                sawNew = true
+                XCTAssertEqual(found, newPrint, "attempt \(attempt): the file is neither the old model nor the new one")
+                keptNew += 1
             }
+            for leftover in leftovers { try FileManager.default.removeItem(atPath: folder + "/" + leftover) }
         }
-        print("kill during save: old file kept \(sawOld), new file complete \(sawNew)")
-        XCTAssertTrue(sawOld || sawNew)
+        print("kill during save: \(killedMidWrite) kills inside the write, old file kept \(keptOld), new file whole \(keptNew)")
+        XCTAssertGreaterThan(killedMidWrite, 0, "no kill landed inside a write, so nothing was tested")
+        XCTAssertGreaterThan(keptOld, 0)
+        XCTAssertGreaterThan(keptNew, 0)
     }
 }

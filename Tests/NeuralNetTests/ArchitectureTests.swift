@@ -101,6 +101,40 @@ final class ArchitectureTests: XCTestCase {
             let analytic = zip(g, v).map { Double($0 * $1) }.reduce(0, +)
             XCTAssertLessThan(abs(analytic - numeric), 1e-3 + 2e-2 * abs(analytic), "direction \(k): \(analytic) vs \(numeric)")
         }
+        // Directions over all 44k parameters weight each one at about 1/210, and the gradient's own direction is
+        // blind to a zeroed component. So every trained tensor also gets its own checks: three random directions
+        // over 12 sampled coordinates of that tensor alone, in which each sampled gradient carries real weight. The
+        // kinks make single differences of early layers inexact by up to about 10% of the gradient's size (measured:
+        // worst 0.08 here), so the bound is 20% of the norm of the sampled analytic gradient: a tensor whose
+        // gradient is zeroed (bound 1e-4) or has the wrong sign fails, whatever the kinks do.
+        var checkedTensors = 0, worst = 0.0
+        for entry in model.entries where !entry.isBuffer {
+            let count = entry.shape.reduce(1, *)
+            // The tensor's largest gradient is always among them: with 8×8 inputs layer4 runs at 1×1, where 8 of
+            // a 3×3 kernel's 9 taps see only padding and have exactly zero gradient.
+            var picked: Set<Int> = [entry.offset + (0..<count).max { abs(g[entry.offset + $0]) < abs(g[entry.offset + $1]) }!]
+            while picked.count < min(12, count) { picked.insert(entry.offset + Int(rng.next() % UInt64(count))) }
+            let coordinates = picked.sorted()
+            let sampledNorm = coordinates.map { Double(g[$0]) * Double(g[$0]) }.reduce(0, +).squareRoot()
+            for _ in 0..<3 {
+                var v = coordinates.map { _ in Double(rng.normal()) }
+                let norm = v.map { $0 * $0 }.reduce(0, +).squareRoot()
+                v = v.map { $0 / norm }
+                let eps = 1e-3
+                for (k, i) in coordinates.enumerated() { model.parameters[i] = saved[i] + Float(eps * v[k]) }
+                let up = loss()
+                for (k, i) in coordinates.enumerated() { model.parameters[i] = saved[i] - Float(eps * v[k]) }
+                let down = loss()
+                for i in coordinates { model.parameters[i] = saved[i] }
+                let numeric = (up - down) / (2 * eps)
+                let analytic = zip(coordinates, v).map { Double(g[$0]) * $1 }.reduce(0, +)
+                worst = max(worst, abs(analytic - numeric) / sampledNorm)
+                XCTAssertLessThan(abs(analytic - numeric), 1e-4 + 0.2 * sampledNorm, "\(entry.name): \(analytic) vs \(numeric), sampled gradient norm \(sampledNorm)")
+            }
+            checkedTensors += 1
+        }
+        print("per-tensor directional checks: \(checkedTensors) tensors, worst error \(worst) of the sampled gradient norm")
+        XCTAssertEqual(checkedTensors, model.entries.filter { !$0.isBuffer }.count)
         // The head has no ReLU after it: every fc value checks one by one.
         let fc = try XCTUnwrap(model.entry(named: "fc.weight"))
         for i in stride(from: 0, to: fc.count, by: 5) {

@@ -66,7 +66,9 @@ final class ModelTests: XCTestCase {
         _ = labels.withUnsafeBufferPointer { CrossEntropy.forward(logits: network.forward(x, training: true), labels: $0.baseAddress!, dLogits: d) }
         network.zeroGradients()
         network.backward(d)
-        let eps: Float = 1e-2
+        // 1e-3, not 1e-2: with ReLUs between the layers a step of 1e-2 crosses a kink of one of the 5 examples
+        // (measured: ∂CE/∂θ[9] 0.1158 analytic vs 0.1232 at 1e-2), and the checker now sees a 6% error.
+        let eps: Float = 1e-3
         for i in stride(from: 0, to: model.parameterCount, by: 3) {
             let saved = model.parameters[i]
             model.parameters[i] = saved + eps; let up = loss()
