@@ -87,8 +87,9 @@ extension Daemon {
         let control = JobControl(progress: token.map { token in
             { @Sendable progress in
                 connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
-                    stage: progress.stage, epoch: progress.epoch, epochs: progress.epochs, loss: progress.loss,
-                    accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
+                    stage: progress.stage, unit: progress.unit.rawValue, step: progress.step, steps: progress.steps,
+                    epoch: progress.unit == .epoch ? progress.step : nil, epochs: progress.unit == .epoch ? progress.steps : nil,
+                    loss: progress.loss, accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
             }
         })
         let jobID = await jobs.start(method: method, target: target)

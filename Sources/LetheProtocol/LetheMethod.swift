@@ -38,15 +38,28 @@ public struct ProgressParams: Codable, Sendable {
     }
 }
 
+/// One `$/progress` report: `step` of `steps` units of a stage are done.
 public struct ProgressValue: Codable, Sendable {
+    /// Which part of the job: "train", "finetune", "retrain", "importance", …
     public let stage: String
-    public let epoch: Int
-    public let epochs: Int
+    /// What a step counts: "epoch" (a pass over the training examples) or "batch" (a batch of a pass that is not
+    /// training, such as an importance pass).
+    public let unit: String
+    public let step: Int
+    public let steps: Int
+    /// The same as step and steps when the unit is "epoch"; absent otherwise.
+    public let epoch: Int?
+    public let epochs: Int?
+    /// Mean loss and accuracy over the examples of the unit just done.
     public let loss: Double
     public let accuracy: Double
     public let examplesPerSecond: Double
-    public init(stage: String, epoch: Int, epochs: Int, loss: Double, accuracy: Double, examplesPerSecond: Double) {
+    public init(stage: String, unit: String, step: Int, steps: Int, epoch: Int?, epochs: Int?, loss: Double, accuracy: Double,
+                examplesPerSecond: Double) {
         self.stage = stage
+        self.unit = unit
+        self.step = step
+        self.steps = steps
         self.epoch = epoch
         self.epochs = epochs
         self.loss = loss

@@ -13,15 +13,16 @@ public enum Forget: LetheMethod {
         public var method: String
         /// Name of the new model; default "<model>-<method>".
         public var output: String?
-        /// Method hyperparameters by name (e.g. {"epochs": 3, "lr": 0.01}); unknown names are errors.
-        public var hyperparameters: [String: Double]?
+        /// Method hyperparameters by name (e.g. {"epochs": 3, "lr": 0.01, "layers": "fc."}): numbers, integers,
+        /// booleans or strings as the method declares them; an unknown name or a wrong type is an error naming it.
+        public var hyperparameters: [String: JSONValue]?
         /// Default 0.
         public var seed: UInt64?
         /// Threads for this job (default: the daemon's).
         public var threads: Int?
         public var workDoneToken: ProgressToken?
         public init(model: String, split: String, method: String, output: String? = nil,
-                    hyperparameters: [String: Double]? = nil, seed: UInt64? = nil, workDoneToken: ProgressToken? = nil) {
+                    hyperparameters: [String: JSONValue]? = nil, seed: UInt64? = nil, workDoneToken: ProgressToken? = nil) {
             self.model = model
             self.split = split
             self.method = method
@@ -37,14 +38,18 @@ public enum Forget: LetheMethod {
         public let source: String
         public let method: String
         /// Every hyperparameter the method used, defaults included.
-        public let hyperparameters: [String: Double]
+        public let hyperparameters: [String: JSONValue]
+        /// What the method measured about itself (e.g. the fraction of weights it reset); absent when nothing.
+        public let details: [String: Double]?
         public let seconds: Double
         public let fingerprint: String
-        public init(model: String, source: String, method: String, hyperparameters: [String: Double], seconds: Double, fingerprint: String) {
+        public init(model: String, source: String, method: String, hyperparameters: [String: JSONValue], details: [String: Double]?,
+                    seconds: Double, fingerprint: String) {
             self.model = model
             self.source = source
             self.method = method
             self.hyperparameters = hyperparameters
+            self.details = details
             self.seconds = seconds
             self.fingerprint = fingerprint
         }

@@ -27,13 +27,29 @@ public final class JobControl: @unchecked Sendable {
     /// Throws `JobCancelled` when the job has been cancelled.
     public func checkCancellation() throws { if isCancelled { throw JobCancelled() } }
 
+    /// One progress report: `step` of `steps` units of a stage are done.
     public struct Progress: Sendable {
+        /// What a step counts: a pass over the training examples, or a batch of a pass that is not training
+        /// (an importance or statistics pass).
+        public enum Unit: String, Sendable { case epoch, batch }
+        /// Which part of the job: "train", "finetune", "importance", …
         public var stage: String
-        public var epoch: Int
-        public var epochs: Int
+        public var unit: Unit
+        public var step: Int
+        public var steps: Int
+        /// Mean loss and accuracy over the examples of the units done in this report's unit.
         public var loss: Double
         public var accuracy: Double
         public var examplesPerSecond: Double
+        public init(stage: String, unit: Unit, step: Int, steps: Int, loss: Double, accuracy: Double, examplesPerSecond: Double) {
+            self.stage = stage
+            self.unit = unit
+            self.step = step
+            self.steps = steps
+            self.loss = loss
+            self.accuracy = accuracy
+            self.examplesPerSecond = examplesPerSecond
+        }
     }
 }
 

@@ -89,87 +89,21 @@ public struct TrainingSummary: Sendable {
 }
 
 public enum Trainer {
-    /// Trains `network` in place on `indices` of `source`. `gradientMask` (one value per parameter) multiplies
-    /// the gradients before each step, as SalUn's saliency mask does.
+    /// Trains `network` in place on `indices` of `source` with cross-entropy: `TrainingLoop` with one stream.
+    /// `gradientMask` (one value per parameter) multiplies the gradients before each step, as SalUn's saliency
+    /// mask does.
     public static func train(
         _ network: Network, on source: ExampleSource, indices: [Int], recipe: TrainingRecipe,
         rng: inout SeededGenerator, control: JobControl, stage: String = "train", gradientMask: [Float]? = nil
     ) throws -> TrainingSummary {
         guard !indices.isEmpty else { throw TrainingError("nothing to train on: the training set is empty") }
-        let model = network.model
-        try recipe.validate(classCount: model.classCount)
-        let frozen = try recipe.frozenMask(for: model)
-        if let gradientMask, gradientMask.count != model.parameterCount {
-            throw TrainingError("gradient mask has \(gradientMask.count) values for \(model.parameterCount) parameters")
+        let stream = ExampleStream(source: source, indices: indices, batchSize: recipe.batchSize)
+        return try TrainingLoop.run(network, streams: [stream], recipe: recipe, rng: &rng, control: control, stage: stage,
+                                    gradientMask: gradientMask) { step in
+            let batch = step.batches[0]
+            let (loss, correct) = StepLosses.crossEntropy(network, batch, options: recipe.loss)
+            return StepOutcome(loss: loss, correct: correct, examples: batch.count)
         }
-        let start = monotonicSeconds()
-        let optimizer = recipe.makeOptimizer(parameterCount: model.parameterCount)
-        let batchSize = recipe.batchSize
-        let stepsPerEpoch = (indices.count + batchSize - 1) / batchSize
-        let schedule = recipe.schedule
-        let x = Tensor(shape: [batchSize] + model.inputShape, zeroed: false)
-        let dLogits = Tensor(shape: [batchSize, model.classCount], zeroed: false)
-        var labels = [Int32](repeating: 0, count: batchSize)
-        var order = indices
-        var summary = TrainingSummary(epochs: 0, finalLoss: 0, finalAccuracy: 0, seconds: 0)
-
-        for epoch in 0..<recipe.epochs {
-            let epochStart = monotonicSeconds()
-            if !schedule.perStep {
-                optimizer.learningRate = schedule.learningRate(base: recipe.learningRate, at: epoch, of: recipe.epochs)
-            }
-            rng.shuffle(&order)
-            var lossSum = 0.0
-            var correct = 0
-            var from = 0, step = 0
-            while from < order.count {
-                try control.checkCancellation()
-                if schedule.perStep {
-                    optimizer.learningRate = schedule.learningRate(base: recipe.learningRate, at: epoch * stepsPerEpoch + step,
-                                                                   of: recipe.epochs * stepsPerEpoch)
-                }
-                let to = min(from + batchSize, order.count)
-                let n = to - from
-                x.resize([n] + model.inputShape)
-                var mark = monotonicSeconds()
-                func lap(_ what: String) {
-                    guard network.profile != nil else { return }
-                    let now = monotonicSeconds()
-                    network.profile![what, default: 0] += now - mark
-                    mark = now
-                }
-                labels.withUnsafeMutableBufferPointer { source.gather(order[from..<to], into: x, labels: $0.baseAddress!) }
-                lap("trainer gather")
-                let logits = network.forward(x, training: true)
-                lap("trainer forward")
-                correct += countCorrect(logits, labels)
-                let loss = labels.withUnsafeBufferPointer {
-                    CrossEntropy.forward(logits: logits, labels: $0.baseAddress!, options: recipe.loss, dLogits: dLogits)
-                }
-                lossSum += Double(loss) * Double(n)
-                lap("trainer loss")
-                network.zeroGradients()
-                lap("trainer zero")
-                network.backward(dLogits)
-                lap("trainer backward")
-                if let gradientMask { GradientTools.applyMask(network.gradients, gradientMask, count: model.parameterCount) }
-                if let maxNorm = recipe.clipNorm { GradientTools.clipNorm(network.gradients, count: model.parameterCount, maxNorm: maxNorm) }
-                frozen.withUnsafeBufferPointerIfPresent { frozenMask in
-                    optimizer.step(parameters: model.parameters, gradients: network.gradients, frozen: frozenMask)
-                }
-                lap("trainer optimizer")
-                from = to
-                step += 1
-            }
-            summary.epochs = epoch + 1
-            summary.finalLoss = lossSum / Double(order.count)
-            summary.finalAccuracy = Double(correct) / Double(order.count)
-            let elapsed = monotonicSeconds() - epochStart
-            control.progress?(.init(stage: stage, epoch: epoch + 1, epochs: recipe.epochs, loss: summary.finalLoss,
-                                    accuracy: summary.finalAccuracy, examplesPerSecond: Double(order.count) / max(elapsed, 1e-9)))
-        }
-        summary.seconds = monotonicSeconds() - start
-        return summary
     }
 
     static func countCorrect(_ logits: Tensor, _ labels: [Int32]) -> Int {

@@ -34,9 +34,13 @@ public struct UnlearningContext {
 public protocol UnlearningMethod: Sendable {
     /// The wire name, e.g. "finetune".
     var name: String { get }
+    /// One line: what the method does.
     var summary: String { get }
-    /// Every hyperparameter the method reads, with its default (DESIGN.md §6, tuned for the zoo on Fashion-MNIST).
-    var defaults: [String: Double] { get }
+    /// Where the method comes from: paper and reference code.
+    var reference: String { get }
+    /// Every hyperparameter the method reads, typed, with its default (tuned for the zoo on Fashion-MNIST; the
+    /// reference defaults and why these differ are in Docs/Methods.md).
+    var hyperparameters: [HyperparameterSpec] { get }
     /// Whether the method reads forget examples (gradient ascent, saliency, teachers on forget). A method that says
     /// false promises its passes read retain examples only, and `UnlearningTests` holds it to that by recording
     /// every index its training source gathers. No default: every method must declare it.
@@ -48,41 +52,19 @@ public protocol UnlearningMethod: Sendable {
 /// of this model should repeat.
 public struct UnlearningOutcome {
     public let model: Model
-    public let hyperparameters: [String: Double]
+    public let hyperparameters: [String: HyperparameterValue]
     public let recipe: TrainingRecipe?
-}
-
-/// Numeric hyperparameters by name, checked against a method's defaults so a typo is an error, not a silent default.
-public struct Hyperparameters: Sendable {
-    public let values: [String: Double]
-    public init(_ values: [String: Double] = [:]) { self.values = values }
-
-    public func resolved(for method: UnlearningMethod) throws -> [String: Double] {
-        let known = method.defaults
-        if let unknown = values.keys.sorted().first(where: { known[$0] == nil }) {
-            throw UnlearningError("method '\(method.name)' has no hyperparameter '\(unknown)'; it takes: \(known.keys.sorted().joined(separator: ", "))")
-        }
-        if let (key, value) = values.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite || abs($0.value) > 1e9 }) {
-            throw UnlearningError("hyperparameter '\(key)' must be a finite number of reasonable size, got \(value)")
-        }
-        return known.merging(values) { _, given in given }
+    /// Numbers a method measured about itself, e.g. the fraction of weights it reset or changed.
+    public let details: [String: Double]
+    public init(model: Model, hyperparameters: [String: HyperparameterValue], recipe: TrainingRecipe?, details: [String: Double] = [:]) {
+        self.model = model
+        self.hyperparameters = hyperparameters
+        self.recipe = recipe
+        self.details = details
     }
 }
 
 public struct UnlearningError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-extension Dictionary where Key == String, Value == Double {
-    /// Reads a resolved hyperparameter; methods only ask for keys in their own defaults.
-    func value(_ key: String) -> Double { self[key]! }
-    /// Integer hyperparameters (epochs, batchSize): whole numbers only, so what is reported is what ran. Values were
-    /// checked finite and |x| ≤ 1e9 by `resolved`, so the conversion cannot trap.
-    func int(_ key: String) throws -> Int {
-        let v = self[key]!
-        guard v.rounded() == v else { throw UnlearningError("hyperparameter '\(key)' must be a whole number, got \(v)") }
-        return Int(v)
-    }
-    func float(_ key: String) -> Float { Float(self[key]!) }
 }

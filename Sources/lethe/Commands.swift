@@ -15,7 +15,7 @@ struct GlobalOptions: ParsableArguments {
         let client = try LetheClient(socketPath: socket)
         if !json {
             client.onProgress = { p in
-                Output.progress("  \(p.value.stage) epoch \(p.value.epoch)/\(p.value.epochs): loss \(Output.number(p.value.loss)), accuracy \(Output.percent(p.value.accuracy)), \(Int(p.value.examplesPerSecond)) examples/s")
+                Output.progress("  \(p.value.stage) \(p.value.unit) \(p.value.step)/\(p.value.steps): loss \(Output.number(p.value.loss)), accuracy \(Output.percent(p.value.accuracy)), \(Int(p.value.examplesPerSecond)) examples/s")
             }
         }
         return client
@@ -234,11 +234,18 @@ struct ForgetCommand: ParsableCommand {
     @Option(help: "Threads for this job.") var threads: Int?
 
     func run() throws {
-        var hyperparameters: [String: Double] = [:]
+        var hyperparameters: [String: JSONValue] = [:]
         for setting in settings {
-            let parts = setting.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let value = Double(parts[1]) else { throw ValidationError("--set takes name=number, got '\(setting)'") }
-            hyperparameters[String(parts[0])] = value
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes name=value, got '\(setting)'") }
+            // true/false are booleans, anything Double reads is a number, the rest a string (a layer name).
+            if parts[1] == "true" || parts[1] == "false" {
+                hyperparameters[parts[0]] = .bool(parts[1] == "true")
+            } else if let number = Double(parts[1]) {
+                hyperparameters[parts[0]] = .number(number)
+            } else {
+                hyperparameters[parts[0]] = .string(parts[1])
+            }
         }
         var params = Forget.Params(model: model, split: split, method: method, output: output, hyperparameters: hyperparameters,
                                    seed: seed, workDoneToken: options.progressToken)
@@ -246,7 +253,7 @@ struct ForgetCommand: ParsableCommand {
         let r = try options.client().call(Forget.self, params)
         if options.json { return Output.json(r) }
         Output.fields([("model", r.model), ("source", r.source), ("method", r.method),
-                       ("hyperparameters", r.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+                       ("hyperparameters", r.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Output.value($0.value))" }.joined(separator: " ")),
                        ("time", Output.seconds(r.seconds)), ("fingerprint", r.fingerprint)])
     }
 }

@@ -32,6 +32,16 @@ enum Output {
 
     static func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
     static func number(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+    /// A JSON scalar as a person writes it: 5, 0.01, true, fc.
+    static func value(_ v: JSONValue) -> String {
+        switch v {
+        case .number(let x): return x.rounded() == x && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+        case .bool(let b): return "\(b)"
+        case .string(let s): return s
+        case .null: return "null"
+        default: return "\(v)"
+        }
+    }
     static func seconds(_ x: Double) -> String { String(format: "%.2f s", x) }
 
     static func progress(_ message: String) {

@@ -27,7 +27,7 @@ final class UnlearningTests: XCTestCase {
         return (model, data, split, recipe)
     }
 
-    private func context(_ m: Model, _ d: LabeledExamples, _ s: Split, _ r: TrainingRecipe?, _ h: [String: Double] = [:]) -> UnlearningContext {
+    private func context(_ m: Model, _ d: LabeledExamples, _ s: Split, _ r: TrainingRecipe?, _ h: [String: HyperparameterValue] = [:]) -> UnlearningContext {
         UnlearningContext(original: m, originalRecipe: r, data: d, split: s, hyperparameters: Hyperparameters(h), seed: 3, control: JobControl())
     }
 

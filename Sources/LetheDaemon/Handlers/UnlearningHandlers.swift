@@ -18,8 +18,8 @@ extension Daemon {
         try Self.checkFits(source.model, dataset, datasetName: splitEntry.dataset)
         let output = p.output ?? "\(p.model)-\(p.method)"
         try Validate.name(output, field: "output")
-        let hyperparameters = Hyperparameters(p.hyperparameters ?? [:])
-        _ = try hyperparameters.resolved(for: method)  // unknown names fail before any work starts
+        let hyperparameters = try Self.hyperparameters(p.hyperparameters ?? [:])
+        _ = try hyperparameters.resolved(for: method)  // unknown names and wrong types fail before any work starts
         let seed = p.seed ?? 0
         return try await writingModel(output, mustBeNew: true) {
             let start = monotonicSeconds()
@@ -29,7 +29,8 @@ extension Daemon {
                     trainingSource: dataset.trainingSource(seed: seed), split: splitEntry.split,
                     hyperparameters: hyperparameters, seed: seed, control: control))
             }
-            let result = Forget.Result(model: output, source: p.model, method: p.method, hyperparameters: outcome.hyperparameters,
+            let result = Forget.Result(model: output, source: p.model, method: p.method, hyperparameters: outcome.hyperparameters.mapValues(Self.wire),
+                                       details: outcome.details.isEmpty ? nil : outcome.details,
                                        seconds: monotonicSeconds() - start, fingerprint: outcome.model.fingerprint)
             return (ModelEntry(model: outcome.model, dataset: source.dataset, recipe: outcome.recipe), result)
         }
@@ -78,5 +79,28 @@ extension Daemon {
         return .init(model: p.model, split: p.split, kind: kind, balance: balance.rawValue, score: result.accuracy,
                      chanceLevel: result.chanceLevel, folds: result.foldAccuracies, members: result.members,
                      nonMembers: result.nonMembers, note: note, seconds: monotonicSeconds() - start)
+    }
+
+    /// Wire values to typed hyperparameter values; the method's specs then check names, kinds and ranges.
+    static func hyperparameters(_ given: [String: JSONValue]) throws -> Hyperparameters {
+        var out: [String: HyperparameterValue] = [:]
+        for (name, value) in given {
+            switch value {
+            case .number(let x): out[name] = .number(x)
+            case .bool(let b): out[name] = .bool(b)
+            case .string(let s): out[name] = .string(s)
+            default: throw RPCError.invalidParams("hyperparameter '\(name)' must be a number, a boolean or a string")
+            }
+        }
+        return Hyperparameters(out)
+    }
+
+    static func wire(_ value: HyperparameterValue) -> JSONValue {
+        switch value {
+        case .number(let x): return .number(x)
+        case .integer(let x): return .number(Double(x))
+        case .bool(let b): return .bool(b)
+        case .string(let s): return .string(s)
+        }
     }
 }
