@@ -9,6 +9,8 @@ public struct Retrain: UnlearningMethod {
     public let name = "retrain"
     public let summary = "Train a fresh model on the retain set with the original model's recipe (the gold standard)."
     public let reference = "exact unlearning: the model the forget set never reached"
+    public let referenceDefaults = "the original model's recipe"
+    public let defaultsNote = ""
     /// No defaults: each one left out is taken from the original model's recipe.
     public let hyperparameters: [HyperparameterSpec] = [
         .integer("epochs", nil, 1...100_000, "passes over retain (default: the original's)"),

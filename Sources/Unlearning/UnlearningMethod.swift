@@ -38,6 +38,10 @@ public protocol UnlearningMethod: Sendable {
     var summary: String { get }
     /// Where the method comes from: paper and reference code.
     var reference: String { get }
+    /// The reference code's defaults (usually for ResNet-18 on CIFAR-10), as a short text for Docs/Methods.md.
+    var referenceDefaults: String { get }
+    /// Why the defaults here differ from the reference's, or "" when they do not.
+    var defaultsNote: String { get }
     /// Every hyperparameter the method reads, typed, with its default (tuned for the zoo on Fashion-MNIST; the
     /// reference defaults and why these differ are in Docs/Methods.md).
     var hyperparameters: [HyperparameterSpec] { get }
