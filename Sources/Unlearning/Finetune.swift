@@ -11,8 +11,8 @@ public struct Finetune: UnlearningMethod {
     public let name = "finetune"
     public let summary = "SGD on the retain set only (catastrophic forgetting of the forget set)."
     public let reference = "NeurIPS 2023 Machine Unlearning Challenge starting kit (unlearning-challenge/starting-kit)"
-    public let referenceDefaults = "5 epochs, SGD lr 0.1, momentum 0.9, weight decay 5e-4, cosine, batch 64"
-    public let defaultsNote = "lr 0.01: the kit's 0.1 is tuned for ResNet-18 on CIFAR-10 and overshoots the zoo on Fashion-MNIST; batch 128 as model/train"
+    public let referenceDefaults = "5 epochs, SGD lr 0.1, momentum 0.9, weight decay 5e-4, cosine, batch 128"
+    public let defaultsNote = "lr 0.01: the kit's 0.1 is tuned for ResNet-18 on CIFAR-10 and overshoots the zoo on Fashion-MNIST"
     public let hyperparameters = HyperparameterSpec.sgd(epochs: 5, lr: 0.01)
     public let readsForget = false
 
