@@ -1028,6 +1028,15 @@ class Checker:
             self.expect(abs(kit["chanceLevel"] - majority) < 0.02, "the kit's chance level is about the majority-class rate",
                         f"chanceLevel {kit['chanceLevel']}, majority rate {majority:.4f}")
         self.call_error("unknown balance", "attack", {"model": model, "split": split, "balance": "half"}, -32602, "balance")
+        compared, _ = self.call_ok("compare", "compare", {"model": model, "split": split, "methods": ["finetune", "cf-k"], "seeds": [0, 1],
+                                                          "hyperparameters": {"finetune": {"epochs": 1}, "cf-k": {"epochs": 1}, "retrain": {"epochs": 1}}})
+        if compared is not None:
+            methods = [r["method"] for r in compared["rows"]]
+            self.expect(methods == ["none", "retrain", "finetune", "cf-k"], "compare's rows: none, retrain, then the methods asked", json.dumps(methods))
+            retrain = compared["rows"][1]
+            self.expect(retrain["averageGap"]["mean"] == 0 and retrain["timeFraction"] == 1, "retrain is compare's reference (gap 0, time 1)",
+                        json.dumps(retrain))
+        self.call_error("compare with an unknown method", "compare", {"model": model, "split": split, "methods": ["forgetful"]}, -32602, "forgetful")
         self.call_ok("model/info", "model/info", {"model": model})
         self.call_error("unknown model (model/info)", "model/info", {"model": "no-such-model"}, 1, "no-such-model")
 

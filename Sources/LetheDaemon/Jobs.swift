@@ -49,23 +49,44 @@ enum ComputePool {
     }
 
     /// Runs blocking work on the compute queue with `threads` threads and resumes the caller with its result.
-    static func run<T: Sendable>(threads: Int, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+    /// With `threads` nil the work holds no cores: it only coordinates units that `submit` runs (compare).
+    static func run<T: Sendable>(threads: Int?, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                cores.lock()
-                let wanted = min(threads, budget)
-                while free < wanted { cores.wait() }
-                free -= wanted
-                cores.unlock()
+                guard let threads else { return continuation.resume(with: Result { try work() }) }
+                let wanted = acquire(threads)
                 Parallel.threads = threads
                 let result = Result { try work() }
-                cores.lock()
-                free += wanted
-                cores.broadcast()
-                cores.unlock()
+                release(wanted)
                 continuation.resume(with: result)
             }
         }
+    }
+
+    /// Runs `work` on the compute queue with `threads` threads once they are free; returns at once.
+    static func submit(threads: Int, _ work: @escaping @Sendable () -> Void) {
+        queue.async {
+            let wanted = acquire(threads)
+            Parallel.threads = threads
+            work()
+            release(wanted)
+        }
+    }
+
+    private static func acquire(_ threads: Int) -> Int {
+        cores.lock()
+        let wanted = min(threads, budget)
+        while free < wanted { cores.wait() }
+        free -= wanted
+        cores.unlock()
+        return wanted
+    }
+
+    private static func release(_ wanted: Int) {
+        cores.lock()
+        free += wanted
+        cores.broadcast()
+        cores.unlock()
     }
 }
 
@@ -74,7 +95,7 @@ extension Daemon {
     /// `$/progress` to `token` when the request carried one.
     func job<T: Sendable>(
         _ method: String, target: String, token: ProgressToken?, threads: Int? = nil, context: RequestContext,
-        _ work: @escaping @Sendable (JobControl) throws -> T
+        holdsThreads: Bool = true, _ work: @escaping @Sendable (JobControl) throws -> T
     ) async throws -> T {
         let connection = context.connection
         if let threads, !(1...256).contains(threads) {
@@ -95,7 +116,7 @@ extension Daemon {
         let jobID = await jobs.start(method: method, target: target)
         if let id = context.id { connection.register(control, for: id) }
         let outcome: Result<T, Error>
-        do { outcome = .success(try await ComputePool.run(threads: jobThreads) { try work(control) }) } catch { outcome = .failure(error) }
+        do { outcome = .success(try await ComputePool.run(threads: holdsThreads ? jobThreads : nil) { try work(control) }) } catch { outcome = .failure(error) }
         if let id = context.id { connection.unregister(id) }
         await jobs.finish(jobID)
         do {

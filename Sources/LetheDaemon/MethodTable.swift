@@ -33,6 +33,7 @@ extension Daemon {
             .method(Forget.self) { p, c in try await d.forget(p, c) },
             .method(Evaluate.self) { p, c in try await d.evaluate(p, c) },
             .method(Attack.self) { p, c in try await d.attack(p, c) },
+            .method(Compare.self) { p, c in try await d.compare(p, c) },
             // Bring your own data and models (PersistenceHandlers.swift).
             .method(SplitInfo.self) { p, _ in try await d.splitInfo(p) },
             .method(ModelSave.self) { p, c in try await d.saveModel(p, c) },

@@ -19,10 +19,16 @@ public final class JobControl: @unchecked Sendable {
     /// Called on the job's thread; must be cheap and thread-safe.
     public let progress: (@Sendable (Progress) -> Void)?
 
-    public init(progress: (@Sendable (Progress) -> Void)? = nil) { self.progress = progress }
+    /// A job that is part of a larger one (a method of `compare`): cancelling the parent cancels it too.
+    public let parent: JobControl?
+
+    public init(progress: (@Sendable (Progress) -> Void)? = nil, parent: JobControl? = nil) {
+        self.progress = progress
+        self.parent = parent
+    }
 
     public func cancel() { lock.withLock { cancelled = true } }
-    public var isCancelled: Bool { lock.withLock { cancelled } }
+    public var isCancelled: Bool { lock.withLock { cancelled } || (parent?.isCancelled ?? false) }
 
     /// Throws `JobCancelled` when the job has been cancelled.
     public func checkCancellation() throws { if isCancelled { throw JobCancelled() } }

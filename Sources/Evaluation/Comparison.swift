@@ -1,0 +1,57 @@
+// The measurements `compare` takes of each model, with one definition each: accuracy on retain, forget and test,
+// unlearning accuracy UA = 1 − forget accuracy, the balanced simple MIA, and SalUn's average gap to retrain.
+//
+// Average gap (Fan et al. ICLR 2024, "SalUn", Tables 1–2, "Avg. Gap"): the mean of the absolute differences from
+// Retrain over UA, MIA, RA and TA, in percentage points. SalUn's MIA column is its MIA-efficacy; Lethe's `compare`
+// uses the balanced simple MIA until MIA-efficacy lands (issue 9), and says so in its result.
+import Datasets
+import NeuralNet
+import Tensor
+
+/// One model's numbers in a comparison.
+public struct UnlearningMeasurement: Sendable {
+    /// Accuracy on the split's retain (RA), forget and test (TA) sets.
+    public let retainAccuracy: Double
+    public let forgetAccuracy: Double
+    public let testAccuracy: Double
+    /// The balanced simple MIA's score on forget against test (0.5 is chance).
+    public let mia: Double
+    /// UA = 1 − forget accuracy.
+    public var unlearningAccuracy: Double { 1 - forgetAccuracy }
+
+    public init(retainAccuracy: Double, forgetAccuracy: Double, testAccuracy: Double, mia: Double) {
+        self.retainAccuracy = retainAccuracy
+        self.forgetAccuracy = forgetAccuracy
+        self.testAccuracy = testAccuracy
+        self.mia = mia
+    }
+
+    /// Measures a model on a split; the MIA draws from `seed`.
+    public static func measure(_ model: Model, dataset: Dataset, split: Split, seed: UInt64, control: JobControl?) throws -> Self {
+        let network = Network(model: model)
+        let retain = try Inference.predict(network, on: dataset.train, indices: split.retain, control: control)
+        let forget = try Inference.predict(network, on: dataset.train, indices: split.forget, control: control)
+        let test = try Inference.predict(network, on: dataset.test, indices: split.test, control: control)
+        let mia = SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: .both, seed: seed)
+        return .init(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy, mia: mia.accuracy)
+    }
+
+    /// SalUn's average gap to a reference (retrain), in percentage points: mean |Δ| over UA, MIA, RA and TA.
+    public func averageGap(to reference: Self) -> Double {
+        let gaps = [unlearningAccuracy - reference.unlearningAccuracy, mia - reference.mia,
+                    retainAccuracy - reference.retainAccuracy, testAccuracy - reference.testAccuracy]
+        return 100 * gaps.map(abs).reduce(0, +) / 4
+    }
+}
+
+/// Mean and sample standard deviation (n − 1; 0 for a single value), as tables over seeds report them.
+public struct MeanStd: Sendable, Equatable {
+    public let mean: Double
+    public let std: Double
+    public init(_ values: [Double]) {
+        let n = Double(values.count)
+        let m = values.reduce(0, +) / max(n, 1)
+        mean = m
+        std = values.count > 1 ? (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / (n - 1)).squareRoot() : 0
+    }
+}

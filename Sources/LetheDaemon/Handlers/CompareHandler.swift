@@ -1,0 +1,143 @@
+// compare: every (method, seed) run is its own unit of work on the compute pool at `threadsPerMethod` threads, so
+// runs go side by side within the daemon's budget; one cancellation stops them all. Everything the request names
+// is checked before any run starts.
+import Datasets
+import Dispatch
+import Foundation
+import Evaluation
+import JSONRPC
+import LetheProtocol
+import NeuralNet
+import Tensor
+import Unlearning
+
+extension Daemon {
+    func compare(_ p: Compare.Params, _ context: RequestContext) async throws -> Compare.Result {
+        let names = p.methods ?? UnlearningRegistry.names.filter { $0 != "retrain" }
+        guard !names.isEmpty else { throw RPCError.invalidParams("parameter 'methods': give at least one method") }
+        if let unknown = names.first(where: { UnlearningRegistry.method(named: $0) == nil }) {
+            throw RPCError.invalidParams("parameter 'methods': unknown unlearning method '\(unknown)'; known: \(UnlearningRegistry.names.joined(separator: ", "))")
+        }
+        guard Set(names).count == names.count else { throw RPCError.invalidParams("parameter 'methods': a method is listed twice") }
+        if let extra = p.hyperparameters?.keys.sorted().first(where: { !names.contains($0) && $0 != "retrain" }) {
+            throw RPCError.invalidParams("parameter 'hyperparameters': '\(extra)' is not among the methods compared")
+        }
+        let seeds = p.seeds ?? [0]
+        guard (1...100).contains(seeds.count) else { throw RPCError.invalidParams("parameter 'seeds': give 1 to 100 seeds") }
+        guard Set(seeds).count == seeds.count else { throw RPCError.invalidParams("parameter 'seeds': a seed is listed twice") }
+        let perRun = p.threadsPerMethod ?? 1
+        guard (1...256).contains(perRun) else { throw RPCError.invalidParams("parameter 'threadsPerMethod' must be between 1 and 256, got \(perRun)") }
+        let source = try await workspace.model(p.model)
+        let splitEntry = try await workspace.split(p.split)
+        let dataset = splitEntry.data
+        try Self.checkFits(source.model, dataset, datasetName: splitEntry.dataset)
+        let all = ["retrain"] + names.filter { $0 != "retrain" }
+        var given: [String: Hyperparameters] = [:]
+        for name in all {
+            let method = UnlearningRegistry.method(named: name)!
+            do {
+                given[name] = try Self.hyperparameters(p.hyperparameters?[name] ?? [:])
+                _ = try given[name]!.resolved(for: method)
+            } catch let e as UnlearningError {
+                throw RPCError.invalidParams("parameter 'hyperparameters.\(name)': \(e.description)")
+            }
+        }
+        let hyperparameters = given
+        let runs = all.flatMap { name in seeds.map { (name, $0) } }
+        let start = monotonicSeconds()
+        let connection = context.connection
+        // The whole comparison is one job for server/status and cancellation; its runs are units on the pool.
+        let outcomes = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context, holdsThreads: false) { control in
+            try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters, threads: perRun,
+                              parent: control, token: p.workDoneToken, connection: connection)
+        }
+        var rows: [Compare.Row] = []
+        func stat(_ values: [Double]) -> Compare.Stat { let m = MeanStd(values); return .init(mean: m.mean, std: m.std) }
+        let reference = seeds.map { outcomes["retrain/\($0)"]! }
+        let retrainSeconds = MeanStd(reference.map(\.seconds)).mean
+        func row(_ name: String, _ results: [UnitOutcome]) -> Compare.Row {
+            let m = results.map(\.measurement)
+            let seconds = stat(results.map(\.seconds))
+            return .init(method: name, retainAccuracy: stat(m.map(\.retainAccuracy)), forgetAccuracy: stat(m.map(\.forgetAccuracy)),
+                         testAccuracy: stat(m.map(\.testAccuracy)), unlearningAccuracy: stat(m.map(\.unlearningAccuracy)), mia: stat(m.map(\.mia)),
+                         averageGap: stat(zip(m, reference).map { $0.averageGap(to: $1.measurement) }), seconds: seconds,
+                         timeFraction: retrainSeconds > 0 ? seconds.mean / retrainSeconds : 0,
+                         hyperparameters: results.first?.hyperparameters.mapValues(Self.wire))
+        }
+        rows.append(row("none", seeds.map { outcomes["none/\($0)"]! }))
+        for name in all { rows.append(row(name, seeds.map { outcomes["\(name)/\($0)"]! })) }
+        return .init(model: p.model, split: p.split, seeds: seeds, rows: rows,
+                     notes: "mia is the balanced simple MIA; averageGap is SalUn's mean |Δ| to retrain of the same seed over UA, MIA, RA and TA, in points",
+                     seconds: monotonicSeconds() - start)
+    }
+
+    struct UnitOutcome: Sendable {
+        let measurement: UnlearningMeasurement
+        let seconds: Double
+        let hyperparameters: [String: HyperparameterValue]
+    }
+
+    /// Runs every (method, seed) and measures the original once per seed (its MIA is seeded), `threads` threads
+    /// per run, as many side by side as the compute pool's free threads allow. Keys are "method/seed".
+    static func runUnits(_ runs: [(String, UInt64)], model source: ModelEntry, dataset: Dataset, split: Split,
+                         given: [String: Hyperparameters], threads: Int, parent: JobControl, token: ProgressToken?,
+                         connection: Connection) throws -> [String: UnitOutcome] {
+        let seeds = Array(Set(runs.map(\.1))).sorted()
+        let units: [(String, UInt64)] = seeds.map { ("none", $0) } + runs
+        let results = UnitResults()
+        let group = DispatchGroup()
+        for (name, seed) in units {
+            group.enter()
+            ComputePool.submit(threads: threads) {
+                defer { group.leave() }
+                let control = JobControl(progress: token.map { token in
+                    { @Sendable progress in
+                        connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
+                            stage: "\(name)/\(seed) \(progress.stage)", unit: progress.unit.rawValue, step: progress.step, steps: progress.steps,
+                            epoch: progress.unit == .epoch ? progress.step : nil, epochs: progress.unit == .epoch ? progress.steps : nil,
+                            loss: progress.loss, accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
+                    }
+                }, parent: parent)
+                do {
+                    try control.checkCancellation()
+                    let start = monotonicSeconds()
+                    var model = source.model
+                    var used: [String: HyperparameterValue] = [:]
+                    if name != "none" {
+                        let method = UnlearningRegistry.method(named: name)!
+                        let outcome = try method.unlearn(UnlearningContext(
+                            original: source.model, originalRecipe: source.recipe, data: dataset.train,
+                            trainingSource: dataset.trainingSource(seed: seed), split: split,
+                            hyperparameters: given[name]!, seed: seed, control: control))
+                        model = outcome.model
+                        used = outcome.hyperparameters
+                    }
+                    let seconds = name == "none" ? 0 : monotonicSeconds() - start
+                    let measurement = try UnlearningMeasurement.measure(model, dataset: dataset, split: split, seed: seed, control: control)
+                    results.set("\(name)/\(seed)", .success(UnitOutcome(measurement: measurement, seconds: seconds, hyperparameters: used)))
+                } catch {
+                    results.set("\(name)/\(seed)", .failure(error))
+                    parent.cancel()  // one failed run ends the comparison; the others stop at their next batch
+                }
+            }
+        }
+        group.wait()
+        return try results.unwrap()
+    }
+}
+
+/// Results of concurrent units, guarded by a lock.
+final class UnitResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Result<Daemon.UnitOutcome, Error>] = [:]
+    func set(_ key: String, _ value: Result<Daemon.UnitOutcome, Error>) { lock.lock(); values[key] = value; lock.unlock() }
+    /// The first real error wins over the cancellations it caused.
+    func unwrap() throws -> [String: Daemon.UnitOutcome] {
+        lock.lock()
+        defer { lock.unlock() }
+        let failures = values.values.compactMap { r -> Error? in if case .failure(let e) = r { return e } else { return nil } }
+        if let real = failures.first(where: { !($0 is JobCancelled) }) { throw real }
+        if let cancelled = failures.first { throw cancelled }
+        return values.mapValues { try! $0.get() }
+    }
+}

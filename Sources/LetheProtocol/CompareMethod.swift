@@ -1,0 +1,98 @@
+// compare: several unlearning methods on one model and split, against retrain, over seeds — one table.
+import JSONRPC
+
+public enum Compare: LetheMethod {
+    public static let name = "compare"
+    public static let summary = "Run unlearning methods on one model and split against retrain over seeds, and tabulate accuracy, UA, MIA, average gap and time."
+
+    public struct Params: Codable, Sendable {
+        /// The trained model to unlearn from (it is never modified).
+        public var model: String
+        /// The split whose forget set is unlearned.
+        public var split: String
+        /// Methods to run (default: every registered method); retrain always runs as the reference.
+        public var methods: [String]?
+        /// Per-method hyperparameters, e.g. {"finetune": {"epochs": 3}}; checked before anything runs.
+        public var hyperparameters: [String: [String: JSONValue]]?
+        /// Seeds; every method runs once per seed, and each row gives mean ± std over them (default [0]).
+        public var seeds: [UInt64]?
+        /// Threads per method run (default 1): runs go side by side within the daemon's thread budget.
+        public var threadsPerMethod: Int?
+        public var workDoneToken: ProgressToken?
+        public init(model: String, split: String, methods: [String]? = nil, hyperparameters: [String: [String: JSONValue]]? = nil,
+                    seeds: [UInt64]? = nil, threadsPerMethod: Int? = nil, workDoneToken: ProgressToken? = nil) {
+            self.model = model
+            self.split = split
+            self.methods = methods
+            self.hyperparameters = hyperparameters
+            self.seeds = seeds
+            self.threadsPerMethod = threadsPerMethod
+            self.workDoneToken = workDoneToken
+        }
+    }
+
+    /// A value over seeds.
+    public struct Stat: Codable, Sendable, Equatable {
+        public let mean: Double
+        /// Sample standard deviation over seeds (0 with one seed).
+        public let std: Double
+        public init(mean: Double, std: Double) {
+            self.mean = mean
+            self.std = std
+        }
+    }
+
+    /// One method's row.
+    public struct Row: Codable, Sendable {
+        /// The method; "none" is the original model itself, "retrain" the reference.
+        public let method: String
+        /// Accuracy on retain (RA), forget and test (TA); UA = 1 − forget accuracy.
+        public let retainAccuracy: Stat
+        public let forgetAccuracy: Stat
+        public let testAccuracy: Stat
+        public let unlearningAccuracy: Stat
+        /// The balanced simple MIA (0.5 is chance).
+        public let mia: Stat
+        /// SalUn's average gap to retrain of the same seed, in percentage points: mean |Δ| over UA, MIA, RA, TA.
+        public let averageGap: Stat
+        /// Wall time of the method alone (0 for "none").
+        public let seconds: Stat
+        /// Mean seconds as a fraction of retrain's mean seconds.
+        public let timeFraction: Double
+        /// Every hyperparameter the method used (its first seed's run); absent for "none".
+        public let hyperparameters: [String: JSONValue]?
+        public init(method: String, retainAccuracy: Stat, forgetAccuracy: Stat, testAccuracy: Stat, unlearningAccuracy: Stat, mia: Stat,
+                    averageGap: Stat, seconds: Stat, timeFraction: Double, hyperparameters: [String: JSONValue]?) {
+            self.method = method
+            self.retainAccuracy = retainAccuracy
+            self.forgetAccuracy = forgetAccuracy
+            self.testAccuracy = testAccuracy
+            self.unlearningAccuracy = unlearningAccuracy
+            self.mia = mia
+            self.averageGap = averageGap
+            self.seconds = seconds
+            self.timeFraction = timeFraction
+            self.hyperparameters = hyperparameters
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public let model: String
+        public let split: String
+        public let seeds: [UInt64]
+        /// "none" first, then retrain, then the methods in the order asked.
+        public let rows: [Row]
+        /// Which MIA the table uses and how the gap is defined.
+        public let notes: String
+        /// Wall time of the whole comparison.
+        public let seconds: Double
+        public init(model: String, split: String, seeds: [UInt64], rows: [Row], notes: String, seconds: Double) {
+            self.model = model
+            self.split = split
+            self.seeds = seeds
+            self.rows = rows
+            self.notes = notes
+            self.seconds = seconds
+        }
+    }
+}

@@ -1,0 +1,114 @@
+// compare over the socket: its rows agree with the same runs made one by one (forget, evaluate, attack), the gap is
+// SalUn's formula over the row's own numbers, bad requests are refused before anything runs, and cancelling stops
+// every run.
+import Foundation
+import JSONRPC
+import XCTest
+
+final class CompareTests: XCTestCase {
+    private func ok(_ r: JSONValue, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+        try XCTUnwrap(r.result, "\(r)", file: file, line: line)
+    }
+
+    private func setUp(_ c: RawConnection, epochs: Int = 4) throws {
+        _ = try ok(c.call("dataset/load", ["name": "d", "path": .string(try writeSyntheticIDX(train: 300, test: 120)), "classes": 3]))
+        _ = try ok(c.call("split/create", ["name": "s", "dataset": "d", "forget": ["count": 40], "seed": 2]))
+        _ = try ok(c.call("model/create", ["name": "m", "architecture": ["kind": "mlp", "hidden": [32]], "dataset": "d", "seed": 1]))
+        _ = try ok(c.call("model/train", ["model": "m", "dataset": "d", "epochs": .number(Double(epochs)), "batchSize": 16, "lr": 0.05]))
+    }
+
+    func testRowsAgreeWithTheSameRunsMadeOneByOne() throws {
+        let d = try DaemonProcess(extraArguments: ["--threads", "2"])
+        defer { d.stop() }
+        let c = try d.connect()
+        try setUp(c)
+        let r = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["finetune", "cf-k"], "seeds": [5],
+                                          "hyperparameters": ["finetune": ["epochs": 2], "cf-k": ["k": 1, "epochs": 1]]]))
+        guard case .array(let rows)? = r["rows"] else { return XCTFail("\(r)") }
+        XCTAssertEqual(rows.compactMap { $0["method"]?.stringValue }, ["none", "retrain", "finetune", "cf-k"])
+        func row(_ name: String) -> JSONValue { rows.first { $0["method"]?.stringValue == name }! }
+        XCTAssertEqual(row("finetune")["hyperparameters"]?["epochs"], 2)
+        XCTAssertEqual(row("cf-k")["hyperparameters"]?["k"], 1)
+        XCTAssertEqual(row("finetune")["hyperparameters"]?["lr"], 0.01, "defaults reported")
+
+        // The same runs, one by one, at one thread as compare runs them.
+        func measured(_ model: String) throws -> [String: Double] {
+            let e = try ok(c.call("evaluate", ["model": .string(model), "split": "s", "threads": 1]))
+            let a = try ok(c.call("attack", ["model": .string(model), "split": "s", "seed": 5, "threads": 1]))
+            return ["retainAccuracy": e["retain"]!["accuracy"]!.number, "forgetAccuracy": e["forget"]!["accuracy"]!.number,
+                    "testAccuracy": e["test"]!["accuracy"]!.number, "mia": a["score"]!.number]
+        }
+        var expected: [String: [String: Double]] = ["none": try measured("m")]
+        for (method, h) in [("retrain", [:]), ("finetune", ["epochs": 2]), ("cf-k", ["k": 1, "epochs": 1])] as [(String, [String: JSONValue])] {
+            _ = try ok(c.call("forget", ["model": "m", "split": "s", "method": .string(method), "seed": 5, "threads": 1,
+                                         "hyperparameters": .object(h)]))
+            expected[method] = try measured("m-\(method)")
+        }
+        for (method, values) in expected {
+            for (key, value) in values {
+                XCTAssertEqual(row(method)[key]?["mean"]?.number, value, "\(method) \(key)")
+                XCTAssertEqual(row(method)[key]?["std"], 0, "one seed")
+            }
+            // SalUn's average gap, in points, from the one-by-one numbers.
+            let ref = expected["retrain"]!
+            let gap = 100 * (abs((1 - values["forgetAccuracy"]!) - (1 - ref["forgetAccuracy"]!)) + abs(values["mia"]! - ref["mia"]!)
+                             + abs(values["retainAccuracy"]! - ref["retainAccuracy"]!) + abs(values["testAccuracy"]! - ref["testAccuracy"]!)) / 4
+            XCTAssertEqual(row(method)["averageGap"]?["mean"]?.number ?? .nan, gap, accuracy: 1e-9, method)
+        }
+        XCTAssertEqual(row("retrain")["averageGap"]?["mean"], 0)
+        XCTAssertEqual(row("retrain")["timeFraction"], 1)
+        XCTAssertEqual(row("none")["seconds"]?["mean"], 0)
+    }
+
+    func testBadRequestsAreRefusedBeforeAnythingRuns() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let c = try d.connect()
+        try setUp(c, epochs: 1)
+        let cases: [(JSONValue, String)] = [
+            (["model": "m", "split": "s", "methods": ["finetune", "forgetful"]], "unknown unlearning method 'forgetful'"),
+            (["model": "m", "split": "s", "methods": ["finetune"], "hyperparameters": ["finetune": ["epoch": 1]]],
+             "parameter 'hyperparameters.finetune': method 'finetune' has no hyperparameter 'epoch'"),
+            (["model": "m", "split": "s", "methods": ["finetune"], "hyperparameters": ["finetune": ["epochs": "two"]]],
+             "hyperparameter 'epochs' must be a whole number"),
+            (["model": "m", "split": "s", "methods": ["finetune"], "hyperparameters": ["cf-k": ["k": 1]]], "'cf-k' is not among the methods compared"),
+            (["model": "m", "split": "s", "seeds": [1, 1]], "a seed is listed twice"),
+            (["model": "m", "split": "s", "threadsPerMethod": 0], "'threadsPerMethod'"),
+        ]
+        for (params, message) in cases {
+            let r = try c.call("compare", params)
+            XCTAssertEqual(r.errorCode, -32602, "\(params)")
+            XCTAssertTrue(r.errorMessage.contains(message), "\(r.errorMessage) should say \(message)")
+        }
+        XCTAssertEqual(try c.call("compare", ["model": "nope", "split": "s"]).errorCode, 1)
+    }
+
+    /// Cancelling the request stops every run: the reply is -32800 soon after, and no job is left running.
+    func testCancellingStopsEveryRun() throws {
+        let d = try DaemonProcess(extraArguments: ["--threads", "2"])
+        defer { d.stop() }
+        let c = try d.connect()
+        try setUp(c, epochs: 1)
+        let id = try c.send("compare", ["model": "m", "split": "s", "methods": ["finetune", "eu-k"], "seeds": [0, 1],
+                                        "hyperparameters": ["finetune": ["epochs": 100000, "batchSize": 1], "eu-k": ["epochs": 100000, "batchSize": 1],
+                                                            "retrain": ["epochs": 100000, "batchSize": 1]]])
+        let watcher = try d.connect()
+        var sawJob = false
+        for _ in 0..<100 where !sawJob {
+            usleep(20_000)
+            if case .array(let jobs)? = try watcher.call("server/status").result?["jobs"] { sawJob = jobs.contains { $0["method"] == "compare" } }
+        }
+        XCTAssertTrue(sawJob, "compare is listed as a job")
+        usleep(300_000)
+        let start = Date()
+        try c.notify("$/cancelRequest", ["id": id])
+        let reply = try XCTUnwrap(try c.readReply())
+        XCTAssertEqual(reply.errorCode, -32800, "\(reply)")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "every run stops at its next batch")
+        guard case .array(let jobs)? = try watcher.call("server/status").result?["jobs"] else { return XCTFail() }
+        XCTAssertTrue(jobs.isEmpty, "no run is left: \(jobs)")
+        // The daemon goes on: a short compare still works.
+        XCTAssertNotNil(try c.call("compare", ["model": "m", "split": "s", "methods": ["finetune"], "hyperparameters": ["finetune": ["epochs": 1]],
+                                               "threadsPerMethod": 2]).result)
+    }
+}
