@@ -16,6 +16,9 @@ public struct UnlearningMeasurement: Sendable {
     public let testAccuracy: Double
     /// The balanced simple MIA's score on forget against test (0.5 is chance).
     public let mia: Double
+    /// When the forget set holds every training example of some classes (class-wise forgetting): accuracy on the
+    /// test examples of the other classes, the "remaining classes" of the literature's class-forgetting tables.
+    public var remainingTestAccuracy: Double?
     /// UA = 1 − forget accuracy.
     public var unlearningAccuracy: Double { 1 - forgetAccuracy }
 
@@ -33,7 +36,21 @@ public struct UnlearningMeasurement: Sendable {
         let forget = try Inference.predict(network, on: dataset.train, indices: split.forget, control: control)
         let test = try Inference.predict(network, on: dataset.test, indices: split.test, control: control)
         let mia = SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: .both, seed: seed)
-        return .init(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy, mia: mia.accuracy)
+        var result = Self(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy, mia: mia.accuracy)
+        let forgotten = forgottenClasses(dataset.train, split: split)
+        if !forgotten.isEmpty {
+            let kept = test.labels.indices.filter { !forgotten.contains(test.labels[$0]) }
+            result.remainingTestAccuracy = Double(kept.filter { test.correct[$0] }.count) / Double(max(kept.count, 1))
+        }
+        return result
+    }
+
+    /// Classes every training example of which is in the forget set.
+    public static func forgottenClasses(_ train: LabeledExamples, split: Split) -> Set<Int32> {
+        var total = [Int32: Int](), inForget = [Int32: Int]()
+        for i in 0..<train.count { total[train.labels[i], default: 0] += 1 }
+        for i in split.forget { inForget[train.labels[i], default: 0] += 1 }
+        return Set(inForget.filter { total[$0.key] == $0.value }.keys)
     }
 
     /// SalUn's average gap to a reference (retrain), in percentage points: mean |Δ| over UA, MIA, RA and TA.

@@ -51,6 +51,8 @@ public enum Compare: LetheMethod {
         public let forgetAccuracy: Stat
         public let testAccuracy: Stat
         public let unlearningAccuracy: Stat
+        /// With whole classes forgotten: test accuracy on the other classes; absent otherwise.
+        public let remainingTestAccuracy: Stat?
         /// The balanced simple MIA (0.5 is chance).
         public let mia: Stat
         /// SalUn's average gap to retrain of the same seed, in percentage points: mean |Δ| over UA, MIA, RA, TA.
@@ -61,13 +63,15 @@ public enum Compare: LetheMethod {
         public let timeFraction: Double
         /// Every hyperparameter the method used (its first seed's run); absent for "none".
         public let hyperparameters: [String: JSONValue]?
-        public init(method: String, retainAccuracy: Stat, forgetAccuracy: Stat, testAccuracy: Stat, unlearningAccuracy: Stat, mia: Stat,
+        public init(method: String, retainAccuracy: Stat, forgetAccuracy: Stat, testAccuracy: Stat, unlearningAccuracy: Stat,
+                    remainingTestAccuracy: Stat?, mia: Stat,
                     averageGap: Stat, seconds: Stat, timeFraction: Double, hyperparameters: [String: JSONValue]?) {
             self.method = method
             self.retainAccuracy = retainAccuracy
             self.forgetAccuracy = forgetAccuracy
             self.testAccuracy = testAccuracy
             self.unlearningAccuracy = unlearningAccuracy
+            self.remainingTestAccuracy = remainingTestAccuracy
             self.mia = mia
             self.averageGap = averageGap
             self.seconds = seconds

@@ -60,6 +60,29 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(row("none")["seconds"]?["mean"], 0)
     }
 
+    /// With a whole class forgotten, rows add test accuracy on the other classes; for the original ("none") it
+    /// equals what model/predict's classes give on the test examples of classes 0 and 1 (labels are i mod 3).
+    func testClassForgettingReportsAccuracyOnTheRemainingClasses() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let c = try d.connect()
+        try setUp(c)
+        _ = try ok(c.call("split/create", ["name": "c", "dataset": "d", "forget": ["classes": [2]], "validationFraction": 0]))
+        // An untrained model, so that its accuracy differs from class to class.
+        _ = try ok(c.call("model/create", ["name": "u", "architecture": ["kind": "mlp", "hidden": [4]], "dataset": "d", "seed": 7]))
+        let r = try ok(c.call("compare", ["model": "u", "split": "c", "methods": ["finetune"], "hyperparameters": ["finetune": ["epochs": 1]]]))
+        guard case .array(let rows)? = r["rows"] else { return XCTFail("\(r)") }
+        let predicted = try ok(c.call("model/predict", ["model": "u", "dataset": "d", "part": "test"]))
+        guard case .array(let classes)? = predicted["predictions"] else { return XCTFail("\(predicted)") }
+        let kept = classes.indices.filter { $0 % 3 != 2 }
+        let expected = Double(kept.filter { Int(classes[$0].number) == $0 % 3 }.count) / Double(kept.count)
+        XCTAssertEqual(rows[0]["remainingTestAccuracy"]?["mean"]?.number ?? .nan, expected, accuracy: 1e-12)
+        XCTAssertNotEqual(expected, rows[0]["testAccuracy"]?["mean"]?.number, "the forgotten class is left out")
+        let random = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["finetune"], "hyperparameters": ["finetune": ["epochs": 1]]]))
+        guard case .array(let randomRows)? = random["rows"] else { return XCTFail() }
+        XCTAssertNil(randomRows[0]["remainingTestAccuracy"], "a random forget set holds no whole class")
+    }
+
     func testBadRequestsAreRefusedBeforeAnythingRuns() throws {
         let d = try DaemonProcess()
         defer { d.stop() }

@@ -59,7 +59,9 @@ extension Daemon {
             let m = results.map(\.measurement)
             let seconds = stat(results.map(\.seconds))
             return .init(method: name, retainAccuracy: stat(m.map(\.retainAccuracy)), forgetAccuracy: stat(m.map(\.forgetAccuracy)),
-                         testAccuracy: stat(m.map(\.testAccuracy)), unlearningAccuracy: stat(m.map(\.unlearningAccuracy)), mia: stat(m.map(\.mia)),
+                         testAccuracy: stat(m.map(\.testAccuracy)), unlearningAccuracy: stat(m.map(\.unlearningAccuracy)),
+                         remainingTestAccuracy: m.allSatisfy { $0.remainingTestAccuracy != nil } ? stat(m.map { $0.remainingTestAccuracy! }) : nil,
+                         mia: stat(m.map(\.mia)),
                          averageGap: stat(zip(m, reference).map { $0.averageGap(to: $1.measurement) }), seconds: seconds,
                          timeFraction: retrainSeconds > 0 ? seconds.mean / retrainSeconds : 0,
                          hyperparameters: results.first?.hyperparameters.mapValues(Self.wire))
