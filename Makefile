@@ -75,7 +75,8 @@ crosscheck: release
 	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
-	"$(TORCH_PYTHON)" Tests/acceptance/torch_crosscheck.py "$$sock" "$$dir/work"
+	"$(TORCH_PYTHON)" Tests/acceptance/torch_crosscheck.py "$$sock" "$$dir/work" && \
+	"$(TORCH_PYTHON)" Tests/acceptance/torch_methods_crosscheck.py "$$sock" "$$dir/work"
 
 # Unit and end-to-end tests, the protocol's schema check, then the demo's acceptance check. Everything runs on the
 # release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take

@@ -49,8 +49,12 @@ public final class Batch {
 public struct StepContext {
     /// The network being trained; the closure runs its forward and backward passes (gradients accumulate).
     public let network: Network
-    /// The current batch of every stream, in the order the streams were given.
+    /// The current batch of every stream, in the order the streams were given. In `.sequential` order only
+    /// `batches[stream]` is this step's; the others hold what they last held.
     public let batches: [Batch]
+    /// The stream this step walks: the lead stream in `.together` order, the stream whose pass is running in
+    /// `.sequential` order.
+    public let stream: Int
     /// 0-based epoch (a pass over the lead stream) and step within it.
     public let epoch: Int
     public let step: Int
@@ -79,16 +83,30 @@ public struct StepOutcome {
 /// (parameters, gradients, parameter count, step context).
 public typealias GradientHook = (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, StepContext) -> Void
 
+/// How a loop with several streams walks them.
+public enum StreamOrder: Sendable {
+    /// Every step takes one batch of every stream; an epoch is a pass over the lead stream and the others cycle.
+    case together
+    /// Every step takes one batch of one stream; an epoch is a full pass over each stream in turn, in the order
+    /// given (SalUn's random labelling: a forget pass, then a retain pass). Each stream is reshuffled at the start
+    /// of its pass, and the optimizer's state carries over from one pass to the next.
+    case sequential
+}
+
 public enum TrainingLoop {
     /// Runs `recipe.epochs` passes over the lead stream. Other streams cycle alongside it: each is reshuffled when
-    /// it runs out. Every step zeroes the gradients, calls `step`, then applies `gradientHook`, `gradientMask`,
-    /// the recipe's clipping and its optimizer (frozen parameters excluded). Progress is reported per epoch.
+    /// it runs out (`order: .sequential` walks them one after another instead). Every step zeroes the gradients,
+    /// calls `step`, then applies `gradientHook`, `gradientMask`, the recipe's clipping and its optimizer (frozen
+    /// parameters excluded). A parameter whose `gradientMask` value is 0 is left exactly as it is, weight decay
+    /// and momentum included, as SalUn's reference restores the weights outside its mask after every step.
+    /// Progress is reported per epoch.
     /// Random draws: the lead stream is shuffled at every epoch's start, other streams when they start or run
-    /// out, all from `rng`, in that order; with one stream this is exactly `Trainer.train`'s order.
+    /// out, all from `rng`, in that order; with one stream this is exactly `Trainer.train`'s order. In
+    /// `.sequential` order each stream is shuffled when its pass starts.
     public static func run(
-        _ network: Network, streams: [ExampleStream], lead: Int = 0, recipe: TrainingRecipe, rng: inout SeededGenerator,
-        control: JobControl, stage: String, gradientMask: [Float]? = nil, gradientHook: GradientHook? = nil,
-        step: (StepContext) throws -> StepOutcome
+        _ network: Network, streams: [ExampleStream], lead: Int = 0, order: StreamOrder = .together, recipe: TrainingRecipe,
+        rng: inout SeededGenerator, control: JobControl, stage: String, gradientMask: [Float]? = nil,
+        gradientHook: GradientHook? = nil, step: (StepContext) throws -> StepOutcome
     ) throws -> TrainingSummary {
         guard streams.indices.contains(lead) else { throw TrainingError("no stream to lead the loop") }
         for s in streams where s.indices.isEmpty {
@@ -97,14 +115,19 @@ public enum TrainingLoop {
         for s in streams where s.batchSize < 1 { throw TrainingError("batchSize must be at least 1, got \(s.batchSize)") }
         let model = network.model
         try recipe.validate(classCount: model.classCount)
-        let frozen = try recipe.frozenMask(for: model)
+        var frozen = try recipe.frozenMask(for: model)
         if let gradientMask, gradientMask.count != model.parameterCount {
             throw TrainingError("gradient mask has \(gradientMask.count) values for \(model.parameterCount) parameters")
         }
+        if let gradientMask, gradientMask.contains(0) {
+            var merged = frozen ?? [Float](repeating: 1, count: model.parameterCount)
+            for i in 0..<merged.count where gradientMask[i] == 0 { merged[i] = 0 }
+            frozen = merged
+        }
         let start = monotonicSeconds()
         let optimizer = recipe.makeOptimizer(parameterCount: model.parameterCount)
-        let leadStream = streams[lead]
-        let stepsPerEpoch = (leadStream.indices.count + leadStream.batchSize - 1) / leadStream.batchSize
+        let stepCounts = streams.map { ($0.indices.count + $0.batchSize - 1) / $0.batchSize }
+        let stepsPerEpoch = order == .together ? stepCounts[lead] : stepCounts.reduce(0, +)
         let schedule = recipe.schedule
         let batches = streams.map { Batch(exampleShape: model.inputShape, capacity: $0.batchSize) }
         var orders = streams.map(\.indices)
@@ -117,8 +140,10 @@ public enum TrainingLoop {
             if !schedule.perStep {
                 optimizer.learningRate = schedule.learningRate(base: recipe.learningRate, at: epoch, of: recipe.epochs)
             }
-            rng.shuffle(&orders[lead])
-            positions[lead] = 0
+            if order == .together {
+                rng.shuffle(&orders[lead])
+                positions[lead] = 0
+            }
             var lossSum = 0.0, correct = 0, examples = 0
             for stepIndex in 0..<stepsPerEpoch {
                 try control.checkCancellation()
@@ -126,17 +151,32 @@ public enum TrainingLoop {
                     optimizer.learningRate = schedule.learningRate(base: recipe.learningRate, at: epoch * stepsPerEpoch + stepIndex,
                                                                    of: recipe.epochs * stepsPerEpoch)
                 }
-                for (k, stream) in streams.enumerated() {
-                    if k != lead && (!started[k] || positions[k] >= orders[k].count) {
-                        rng.shuffle(&orders[k])
-                        positions[k] = 0
-                        started[k] = true
+                var current = lead
+                if order == .sequential {
+                    var within = stepIndex
+                    current = 0
+                    while within >= stepCounts[current] { within -= stepCounts[current]; current += 1 }
+                    if within == 0 {
+                        rng.shuffle(&orders[current])
+                        positions[current] = 0
                     }
-                    let to = min(positions[k] + stream.batchSize, orders[k].count)
-                    batches[k].fill(from: stream.source, orders[k][positions[k]..<to], exampleShape: model.inputShape)
-                    positions[k] = to
+                    let to = min(positions[current] + streams[current].batchSize, orders[current].count)
+                    batches[current].fill(from: streams[current].source, orders[current][positions[current]..<to],
+                                          exampleShape: model.inputShape)
+                    positions[current] = to
+                } else {
+                    for (k, stream) in streams.enumerated() {
+                        if k != lead && (!started[k] || positions[k] >= orders[k].count) {
+                            rng.shuffle(&orders[k])
+                            positions[k] = 0
+                            started[k] = true
+                        }
+                        let to = min(positions[k] + stream.batchSize, orders[k].count)
+                        batches[k].fill(from: stream.source, orders[k][positions[k]..<to], exampleShape: model.inputShape)
+                        positions[k] = to
+                    }
                 }
-                let context = StepContext(network: network, batches: batches, epoch: epoch, step: stepIndex, epochs: recipe.epochs,
+                let context = StepContext(network: network, batches: batches, stream: current, epoch: epoch, step: stepIndex, epochs: recipe.epochs,
                                           stepsPerEpoch: stepsPerEpoch, learningRate: optimizer.learningRate)
                 network.zeroGradients()
                 let outcome = try step(context)

@@ -72,22 +72,37 @@ final class UnlearningTests: XCTestCase {
         XCTAssertThrowsError(try Finetune().unlearn(context(original, data, split, recipe, ["epochs": 1e20])), "no integer overflow trap")
     }
 
-    /// Training passes read the training source (augmented when the dataset was loaded so), never the raw data, and
-    /// a method that declares it does not read forget reads exactly the retain set: every retain index once per
-    /// epoch, and not one forget index.
+    /// A method that declares it does not read forget reads exactly the retain set. Two probes: its training
+    /// source records every index gathered (each retain index once per epoch for methods with epochs, never a
+    /// forget index), and the forget rows of the measured data are NaN, so a measurement pass that read one
+    /// (saliency, Fisher, importance) would leave NaN in the model.
     func testMethodsThatSayTheyReadRetainOnlyReadExactlyRetain() throws {
         let (original, data, split, recipe) = try setUpOriginal()
+        var features = Array(UnsafeBufferPointer(start: data.features, count: data.count * 6))
+        for i in split.forget { for k in 0..<6 { features[i * 6 + k] = .nan } }
+        let poisoned = try LabeledExamples(exampleShape: [6], classCount: 3, features: features, labels: data.labels)
+        var checked = 0
         for method in UnlearningRegistry.all where !method.readsForget {
             let recording = RecordingSource(data)
-            _ = try method.unlearn(UnlearningContext(original: original, originalRecipe: recipe, data: data, trainingSource: recording,
-                                                     split: split, hyperparameters: Hyperparameters(["epochs": 2]), seed: 1, control: JobControl()))
-            XCTAssertEqual(recording.gathered.sorted(), (split.retain + split.retain).sorted(), "\(method.name): each retain index once per epoch")
-            XCTAssertTrue(Set(recording.gathered).isDisjoint(with: split.forget), "\(method.name) read a forget example")
+            let hasEpochs = method.hyperparameters.contains { $0.name == "epochs" }
+            let out = try method.unlearn(UnlearningContext(original: original, originalRecipe: recipe, data: poisoned, trainingSource: recording,
+                                                           split: split, hyperparameters: Hyperparameters(hasEpochs ? ["epochs": 2] : [:]),
+                                                           seed: 1, control: JobControl()))
+            if hasEpochs {
+                XCTAssertEqual(recording.gathered.sorted(), (split.retain + split.retain).sorted(), "\(method.name): each retain index once per epoch")
+            }
+            XCTAssertTrue(Set(recording.gathered).isDisjoint(with: split.forget), "\(method.name) trained on a forget example")
+            XCTAssertFalse((0..<out.model.parameterCount).contains { out.model.parameters[$0].isNaN }, "\(method.name) measured a forget example")
+            checked += 1
         }
+        XCTAssertGreaterThanOrEqual(checked, 6)
     }
 
     func testRegistryNamesTheMethods() {
-        XCTAssertEqual(Array(UnlearningRegistry.names.prefix(2)), ["retrain", "finetune"])
+        // The methods of DESIGN.md §6 and issue 8, each registered once.
+        XCTAssertEqual(Set(UnlearningRegistry.names), ["retrain", "finetune", "gradient-ascent", "neggrad+", "random-labels", "salun", "l1-sparse",
+                                                       "scrub", "ssd", "bad-teacher", "fisher", "boundary-shrink", "reset-finetune", "cf-k", "eu-k"])
+        XCTAssertEqual(UnlearningRegistry.names.count, 15)
         for m in UnlearningRegistry.all { XCTAssertFalse(m.summary.isEmpty) }
     }
 }
