@@ -90,8 +90,8 @@ public struct TrainingSummary: Sendable {
 
 public enum Trainer {
     /// Trains `network` in place on `indices` of `source` with cross-entropy: `TrainingLoop` with one stream.
-    /// `gradientMask` (one value per parameter) multiplies the gradients before each step, as SalUn's saliency
-    /// mask does.
+    /// `gradientMask` (one value per parameter) multiplies the gradients before each step, and a weight whose
+    /// mask value is 0 is left exactly as it is (weight decay and momentum included), as SalUn's saliency mask does.
     public static func train(
         _ network: Network, on source: ExampleSource, indices: [Int], recipe: TrainingRecipe,
         rng: inout SeededGenerator, control: JobControl, stage: String = "train", gradientMask: [Float]? = nil
