@@ -28,3 +28,19 @@ final class MethodsDocTests: XCTestCase {
                       + "run LETHE_WRITE_DOCS=1 swift test -c release --filter MethodsDocTests")
     }
 }
+
+final class OpenRPCMethodListTests: XCTestCase {
+    /// The document's lists of unlearning methods are the registry's, in its order: forget's `method` param and
+    /// result, and nothing written by hand that could go stale.
+    func testOpenRPCListsTheRegisteredMethods() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/LetheDaemon/Resources/lethe.openrpc.json").standardized
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as! [String: Any]
+        let methods = document["methods"] as! [[String: Any]]
+        let forget = try XCTUnwrap(methods.first { $0["name"] as? String == "forget" })
+        let param = try XCTUnwrap((forget["params"] as! [[String: Any]]).first { $0["name"] as? String == "method" })
+        XCTAssertEqual((param["schema"] as! [String: Any])["enum"] as? [String], UnlearningRegistry.names, "forget's method param")
+        let result = ((forget["result"] as! [String: Any])["schema"] as! [String: Any])["properties"] as! [String: Any]
+        XCTAssertEqual((result["method"] as! [String: Any])["enum"] as? [String], UnlearningRegistry.names, "forget's result method")
+    }
+}
