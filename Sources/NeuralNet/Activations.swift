@@ -26,6 +26,8 @@ public final class Activation: Layer {
 
     public init(_ kind: Kind) { self.kind = kind }
 
+    public func inferenceActivations(for s: [Int]) -> Int { fused ? 0 : s.reduce(1, *) }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -83,6 +85,8 @@ public final class Flatten: Layer {
     public init() {}
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
+
+    public func inferenceActivations(for s: [Int]) -> Int { passThrough ? 0 : s.reduce(1, *) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if passThrough { return x }

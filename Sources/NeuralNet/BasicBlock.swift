@@ -56,6 +56,24 @@ public final class BasicBlock: Composite, Layer {
         return relu2.forward(sum, training: training)
     }
 
+    /// Inference only (Network.predict): each BatchNorm, the sum and both ReLUs folded into the convolutions'
+    /// output passes — relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut) — with the bits of `forward(training: false)`
+    /// and two or three activation tensors instead of nine to twelve. No backward pass may follow.
+    func infer(_ x: Tensor) -> Tensor {
+        let h = conv1.infer(x, affine: bn1.evaluationAffine(), residual: nil, relu: true)
+        var shortcut = x
+        if let downsample { shortcut = downsample.conv.infer(x, affine: downsample.bn.evaluationAffine(), residual: nil, relu: false) }
+        return conv2.infer(h, affine: bn2.evaluationAffine(), residual: shortcut, relu: true)
+    }
+
+    /// Floats per example that `infer` keeps: both convolutions' outputs and the downsample's.
+    public func inferenceActivations(for s: [Int]) -> Int {
+        guard let out = try? outputShape(for: s) else { return 0 }
+        return out.reduce(1, *) * (downsample == nil ? 2 : 3)
+    }
+
+    var convolutions: [Conv2d] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
+
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let dSum = relu2.backward(dy, needsInputGradient: true)!
         // Main path.

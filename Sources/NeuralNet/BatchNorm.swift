@@ -37,6 +37,9 @@ public final class BatchNorm: Layer {
         return s
     }
 
+    /// The output and x̂ (kept even in evaluation mode, for a backward pass that may follow).
+    public func inferenceActivations(for s: [Int]) -> Int { 2 * s.reduce(1, *) }
+
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         gamma = parameters
         beta = parameters + features
@@ -102,6 +105,16 @@ public final class BatchNorm: Layer {
         if training { batchesTracked[0] += 1 }
         return output
     }
+
+    /// Evaluation mode as a per-channel affine map over the running statistics, for a convolution to apply while
+    /// it writes its output (inference only): invStd is computed exactly as `forward` computes it.
+    func evaluationAffine() -> ChannelAffine {
+        if evaluationInvStd.count < features { evaluationInvStd.resize([features]) }
+        for ch in 0..<features { evaluationInvStd[ch] = 1 / (runningVar[ch] + epsilon).squareRoot() }
+        return ChannelAffine(mean: runningMean, invStd: evaluationInvStd.data, gamma: gamma, beta: beta)
+    }
+
+    private let evaluationInvStd = Tensor(shape: [0])
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let batch = dy.rows, c = features

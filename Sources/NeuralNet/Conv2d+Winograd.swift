@@ -5,8 +5,10 @@ import Tensor
 extension Conv2d {
 
     /// out[b] = conv3×3(src[b]) for every image, through Winograd, with weights already transformed (u: [16, co, ci]).
+    /// With `affine` and `residual` (inference only, Conv2d.infer), the output is relu?(bn(conv) + residual).
     func winogradConvolve(_ src: UnsafePointer<Float>, channels ci: Int, _ u: UnsafePointer<Float>, outChannels co: Int,
                           height h: Int, width w: Int, bias: UnsafePointer<Float>?, relu: Bool,
+                          affine: ChannelAffine? = nil, residual: UnsafePointer<Float>? = nil,
                           into dst: UnsafeMutablePointer<Float>) {
         let plane = h * w, tiles = Winograd.tiles(height: h, width: w)
         let (group, scratch) = winogradBuffers(workers: Parallel.workers(for: batch), inChannels: ci, outChannels: co, tiles: tiles)
@@ -21,10 +23,25 @@ extension Conv2d {
                     BLAS.gemm(m: co, n: columns, k: ci, a: u + xi * co * ci, lda: ci, b: v + xi * ci * columns, ldb: columns,
                               c: m + xi * co * columns, ldc: columns)
                 }
-                Winograd.transformOutput(m, images: n, outChannels: co, height: h, width: w, bias: bias, relu: relu,
-                                         into: dst + first * co * plane)
+                let out = dst + first * co * plane
+                Winograd.transformOutput(m, images: n, outChannels: co, height: h, width: w, bias: bias,
+                                         relu: relu && residual == nil, affine: affine, into: out)
+                // The residual while the group's outputs are still in cache: s = y + r, then ReLU as Kernels.relu.
+                if let residual { Conv2d.addResidual(out, residual + first * co * plane, n * co * plane, relu: relu) }
                 first += n
             }
+        }
+    }
+
+    /// y = relu?(y + r) in place, with ReLU as Kernels.relu (v > 0 ? v : 0): the bits of BasicBlock's sum and ReLU.
+    static func addResidual(_ y: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>, _ n: Int, relu: Bool) {
+        if relu {
+            for i in 0..<n {
+                let v = y[i] + r[i]
+                y[i] = v > 0 ? v : 0
+            }
+        } else {
+            for i in 0..<n { y[i] = y[i] + r[i] }
         }
     }
 

@@ -137,6 +137,60 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// Inference only (Network.predict): the convolution with a following BatchNorm in evaluation mode (`affine`),
+    /// a residual added after it and a ReLU last, all while the output is written: relu?(bn(conv(x)) + residual).
+    /// Each value goes through the same operations in the same order as the layers run one by one in evaluation
+    /// mode, so the bits are the same; nothing is saved for a backward pass, which must not follow.
+    func infer(_ x: Tensor, affine: ChannelAffine?, residual: Tensor?, relu: Bool) -> Tensor {
+        let g = ConvGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3], kernelH: kernel, kernelW: kernel,
+                             stride: stride, padding: padding)
+        geometry = g
+        batch = x.rows
+        input = nil
+        let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
+        output.resize([batch, outChannels, g.outHeight, g.outWidth])
+        if let residual { precondition(residual.count == output.count, "residual \(residual.shape) for output \(output.shape)") }
+        if usesWinograd {
+            if !winogradWeightsCurrent {
+                winogradWeights.resize([16, outChannels, inChannels])
+                Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
+            }
+            winogradConvolve(x.data, channels: inChannels, winogradWeights.data, outChannels: outChannels, height: g.height,
+                             width: g.width, bias: bias, relu: relu, affine: affine, residual: residual.map { UnsafePointer($0.data) },
+                             into: output.data)
+            return output
+        }
+        let workers = Parallel.workers(for: batch)
+        scratch(workers, plane: plane)
+        let y = output.data, xin = x.data, weight = self.weight!, bias = self.bias
+        let outChannels = self.outChannels, patchSize = self.patchSize, columns = self.columns
+        let r = residual.map { UnsafePointer($0.data) }
+        Parallel.forEachWorker(batch) { worker, images in
+            let col = columns[worker].data
+            for b in images {
+                Im2Col.forward(xin + b * imageSize, batch: 1, g, into: col)
+                let out = y + b * outChannels * plane
+                BLAS.gemm(m: outChannels, n: plane, k: patchSize, a: weight, lda: patchSize, b: col, ldb: plane, c: out, ldc: plane)
+                for o in 0..<outChannels {
+                    let row = out + o * plane, b0 = bias?[o] ?? 0
+                    if let affine {
+                        affine.apply(channel: o, row, plane, bias: b0, relu: relu && r == nil)
+                    } else if relu && r == nil {
+                        for j in 0..<plane { row[j] = max(row[j] + b0, 0) }  // as forward's fused ReLU
+                    } else {
+                        for j in 0..<plane { row[j] += b0 }
+                    }
+                }
+                if let r { Conv2d.addResidual(out, r + b * outChannels * plane, outChannels * plane, relu: relu) }
+            }
+        }
+        return output
+    }
+
+    /// Set by Network.predict while one prediction runs: the weights cannot change, so the Winograd transform of
+    /// the first batch serves the rest.
+    var winogradWeightsCurrent = false
+
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
         if usesWinograd { return winogradBackward(dy, x, g, needsInputGradient: needsInputGradient) }

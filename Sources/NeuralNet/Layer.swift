@@ -25,6 +25,10 @@ public protocol Layer: AnyObject {
     /// Multiply-adds per example for this input shape (FLOPs ≈ 2×), for `model/info`.
     func multiplyAdds(for inputShape: [Int]) -> Int
 
+    /// Floats per example this layer keeps while it runs in evaluation mode (its output, and what it saves beside
+    /// it), an upper bound that the inference batch rule divides the memory budget by (Inference.batchSize).
+    func inferenceActivations(for inputShape: [Int]) -> Int
+
     /// Seeds the layer's own random draws (Dropout); the network derives one seed per layer from the job's seed.
     func seed(_ seed: UInt64)
 
@@ -40,6 +44,7 @@ extension Layer {
     public func initialize(using rng: inout SeededGenerator) {}
     public func multiplyAdds(for inputShape: [Int]) -> Int { 0 }
     public func seed(_ seed: UInt64) {}
+    public func inferenceActivations(for inputShape: [Int]) -> Int { ((try? outputShape(for: inputShape)) ?? inputShape).reduce(1, *) }
     public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
     public var bufferCount: Int { bufferShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 }

@@ -20,6 +20,9 @@ public final class MaxPool2d: Layer {
         return try pooledShape(s, name: name, kernel: kernel, stride: stride, padding: padding)
     }
 
+    /// The output and the winners' indices (Int32, one per output).
+    public func inferenceActivations(for s: [Int]) -> Int { 2 * ((try? outputShape(for: s)) ?? s).reduce(1, *) }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inputShape = x.shape
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

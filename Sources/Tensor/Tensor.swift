@@ -20,6 +20,7 @@ public final class Tensor: @unchecked Sendable {
         self.shape = shape
         self.capacity = max(1, shape.reduce(1, *))
         self.data = .allocate(capacity: capacity)
+        TensorMemory.add(capacity)
         if zeroed { data.initialize(repeating: 0, count: capacity) }
     }
 
@@ -29,7 +30,10 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { data.deallocate() }
+    deinit {
+        data.deallocate()
+        TensorMemory.add(-capacity)
+    }
 
     /// Changes the shape, reallocating only when the new shape needs more room. Contents are unspecified after a
     /// resize that grows past the capacity.
@@ -37,6 +41,7 @@ public final class Tensor: @unchecked Sendable {
         let needed = newShape.reduce(1, *)
         if needed > capacity {
             data.deallocate()
+            TensorMemory.add(needed - capacity)
             capacity = needed
             data = .allocate(capacity: needed)
         }
@@ -64,3 +69,34 @@ public final class Tensor: @unchecked Sendable {
         return t
     }
 }
+
+/// Bytes held by every live tensor of the process, for tests and benchmarks that check a memory bound (the
+/// inference batch rule). Updated only when a tensor is made, grows or goes away, never per batch once warm.
+public enum TensorMemory {
+    private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        m.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    nonisolated(unsafe) private static var elements = 0
+
+    static func add(_ count: Int) {
+        pthread_mutex_lock(lock)
+        elements += count
+        pthread_mutex_unlock(lock)
+    }
+
+    /// Bytes of float storage held by live tensors now.
+    public static var liveBytes: Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return elements * MemoryLayout<Float>.stride
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

@@ -81,8 +81,12 @@ public enum Winograd {
     /// m [16, out, n·T] → y [n, out, H, W] (the images' NCHW block), adding the bias and applying ReLU if asked.
     /// Eight tiles at a time: their 16 values are contiguous in each ξ plane, so the transform is vector loads and
     /// arithmetic, and only the 2×2 results are stored one by one.
+    /// With `affine` (BatchNorm in evaluation mode folded in, inference only), each value becomes
+    /// γ·((v − mean)·invStd) + β after the bias, and ReLU is then applied as `Kernels.relu` does (v > 0 ? v : 0), so the
+    /// result has the bits of the convolution, BatchNorm and ReLU run one after the other.
     public static func transformOutput(_ m: UnsafePointer<Float>, images n: Int, outChannels: Int, height h: Int, width w: Int,
-                                       bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>) {
+                                       bias: UnsafePointer<Float>?, relu: Bool, affine: ChannelAffine? = nil,
+                                       into y: UnsafeMutablePointer<Float>) {
         let layout = TileLayout(images: n, channels: outChannels, height: h, width: w)
         let columns = layout.columns, stride = outChannels * columns, plane = h * w
         // lanes: the eight tiles' four results (Swift's per-lane SIMD access is slow; memory is not); tail: the
@@ -92,14 +96,15 @@ public enum Winograd {
         tail.initialize(repeating: 0, count: 16 * 8)
         for o in 0..<outChannels {
             let b = bias?[o] ?? 0, source = m + o * columns, target = y + o * plane
+            let channelAffine = affine.map { (mean: $0.mean[o], invStd: $0.invStd[o], gamma: $0.gamma[o], beta: $0.beta[o]) }
             var j = 0
             while j < columns {
                 let count = min(8, columns - j)
                 if count == 8 {
-                    outputTiles(source + j, stride: stride, bias: b, relu: relu, into: lanes)
+                    outputTiles(source + j, stride: stride, bias: b, relu: relu, affine: channelAffine, into: lanes)
                 } else {
                     copyRows(count, from: source + j, stride: stride, to: tail, stride: 8)
-                    outputTiles(tail, stride: 8, bias: b, relu: relu, into: lanes)
+                    outputTiles(tail, stride: 8, bias: b, relu: relu, affine: channelAffine, into: lanes)
                 }
                 for lane in 0..<count {
                     let dst = target + layout.origin[j + lane], edges = layout.edges[j + lane]
@@ -118,7 +123,8 @@ public enum Winograd {
     /// Y = Aᵀ·q·A (+ bias, ReLU) for eight tiles: q [16][8] with `stride` between the ξ rows → out [4][8] (y00, y01,
     /// y10, y11).
     @inline(__always)
-    private static func outputTiles(_ q: UnsafePointer<Float>, stride: Int, bias: Float, relu: Bool, into out: UnsafeMutablePointer<Float>) {
+    private static func outputTiles(_ q: UnsafePointer<Float>, stride: Int, bias: Float, relu: Bool,
+                                    affine: (mean: Float, invStd: Float, gamma: Float, beta: Float)?, into out: UnsafeMutablePointer<Float>) {
         @inline(__always) func row(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(q + k * stride).loadUnaligned(as: SIMD8<Float>.self) }
         let q4 = row(4), q5 = row(5), q6 = row(6), q7 = row(7), q8 = row(8), q9 = row(9), q10 = row(10), q11 = row(11)
         // t = Aᵀ·q (2×4), then Y = t·A (2×2)
@@ -126,7 +132,19 @@ public enum Winograd {
         let t10 = q4 - q8 - row(12), t11 = q5 - q9 - row(13), t12 = q6 - q10 - row(14), t13 = q7 - q11 - row(15)
         let b = SIMD8<Float>(repeating: bias)
         var y = (t00 + t01 + t02 + b, t01 - t02 - t03 + b, t10 + t11 + t12 + b, t11 - t12 - t13 + b)
-        if relu {  // (pointwiseMax is a lane-by-lane loop)
+        if let affine {
+            let mean = SIMD8<Float>(repeating: affine.mean), invStd = SIMD8<Float>(repeating: affine.invStd)
+            let gamma = SIMD8<Float>(repeating: affine.gamma), beta = SIMD8<Float>(repeating: affine.beta)
+            y.0 = gamma * ((y.0 - mean) * invStd) + beta
+            y.1 = gamma * ((y.1 - mean) * invStd) + beta
+            y.2 = gamma * ((y.2 - mean) * invStd) + beta
+            y.3 = gamma * ((y.3 - mean) * invStd) + beta
+            if relu {  // as Kernels.relu: v > 0 ? v : 0 (−0 and NaN become +0)
+                let zero = SIMD8<Float>(repeating: 0)
+                y.0.replace(with: zero, where: .!(y.0 .> zero)); y.1.replace(with: zero, where: .!(y.1 .> zero))
+                y.2.replace(with: zero, where: .!(y.2 .> zero)); y.3.replace(with: zero, where: .!(y.3 .> zero))
+            }
+        } else if relu {  // (pointwiseMax is a lane-by-lane loop)
             let zero = SIMD8<Float>(repeating: 0)
             y.0.replace(with: zero, where: y.0 .< zero); y.1.replace(with: zero, where: y.1 .< zero)
             y.2.replace(with: zero, where: y.2 .< zero); y.3.replace(with: zero, where: y.3 .< zero)
@@ -291,6 +309,31 @@ public enum Winograd {
                 out[i * 3 + 1] += 0.5 * (b - c)
                 out[i * 3 + 2] += 0.5 * (b + c) + d
             }
+        }
+    }
+}
+
+/// BatchNorm in evaluation mode as per-channel pointers [C]: y = γ·((x − mean)·invStd) + β.
+public struct ChannelAffine {
+    public let mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
+    public init(mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>) {
+        self.mean = mean
+        self.invStd = invStd
+        self.gamma = gamma
+        self.beta = beta
+    }
+
+    /// Applies the affine map (and, when asked, ReLU as Kernels.relu does) to channel `c`'s `n` values in place.
+    @inline(__always)
+    public func apply(channel c: Int, _ x: UnsafeMutablePointer<Float>, _ n: Int, bias: Float, relu: Bool) {
+        let m = mean[c], s = invStd[c], g = gamma[c], b = beta[c]
+        if relu {
+            for i in 0..<n {
+                let v = g * ((x[i] + bias - m) * s) + b
+                x[i] = v > 0 ? v : 0
+            }
+        } else {
+            for i in 0..<n { x[i] = g * ((x[i] + bias - m) * s) + b }
         }
     }
 }
