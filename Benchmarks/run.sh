@@ -8,19 +8,29 @@
 # one, on either side), so each workload runs ROUNDS times (default 3), Lethe and PyTorch alternating. Every
 # round's pair is printed as [lethe_s, torch_s, ratio]; "ratio" is the median of the rounds' ratios, "best_ratio"
 # compares each side's fastest round (lethe_s and torch_s are those fastest times).
+#
+# Then resnet18 (CIFAR stem) against torchvision's resnet18 with the same stem (Benchmarks/torch_resnet.py), on
+# Fashion-MNIST 1x28x28 and on synthetic 3x32x32 inputs: RESNET_BATCHES (default 3) SGD batches of 128 after a
+# warm-up batch, and inference of RESNET_INFER (default 512) examples (Lethe: its batch rule; PyTorch: batches of
+# 128), RESNET_ROUNDS rounds (default 3), one process per workload so each side's peak resident memory is that
+# workload's. RESNET=0 skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
 EPOCHS_MLP=${EPOCHS_MLP:-2}
 EPOCHS_CNN=${EPOCHS_CNN:-1}
 ROUNDS=${ROUNDS:-3}
+RESNET=${RESNET:-1}   # KINDS="" skips mlp and cnn
+RESNET_ROUNDS=${RESNET_ROUNDS:-3}
+RESNET_BATCHES=${RESNET_BATCHES:-3}
+RESNET_INFER=${RESNET_INFER:-512}
 BIN=$(swift build -c release --show-bin-path)
 ANCHOR=${ANCHOR:-../shared/bench/torch_fmnist.py}
 PEAK=${PEAK_GFLOPS:-228}   # FMA peak of two cores here (DESIGN.md §8)
 
 gemm=$("$BIN/lethe-bench" gemm "$THREADS")
 echo "$gemm"
-for kind in mlp cnn; do
+for kind in ${KINDS-mlp cnn}; do
   epochs=$([ "$kind" = mlp ] && echo "$EPOCHS_MLP" || echo "$EPOCHS_CNN")
   lethe_runs=() torch_runs=()
   for round in $(seq "$ROUNDS"); do
@@ -57,4 +67,34 @@ if torch:
                 torch_import_s=torch[0]["import_s"], torch_load_s=torch[0]["load_s"])
 print(json.dumps(info))
 PY
+done
+
+[ "$RESNET" = 0 ] && exit 0
+for input in fmnist cifar; do
+  for mode in train infer; do
+    count=$([ "$mode" = train ] && echo "$RESNET_BATCHES" || echo "$RESNET_INFER")
+    lethe_runs=() torch_runs=()
+    for round in $(seq "$RESNET_ROUNDS"); do
+      lethe_runs+=("$("$BIN/lethe-bench" resnet18 "$mode" "$input" "$THREADS" "$count")")
+      if [ -n "${TORCH_PYTHON:-}" ]; then torch_runs+=("$("$TORCH_PYTHON" Benchmarks/torch_resnet.py "$mode" "$input" "$THREADS" "$count")"); fi
+    done
+    python3 - "resnet18_${input}_${mode}" "$(printf '%s\n' "${lethe_runs[@]}")" "$(printf '%s\n' "${torch_runs[@]+"${torch_runs[@]}"}")" <<'PY'
+import json, statistics, sys
+name = sys.argv[1]
+lethe = [json.loads(l) for l in sys.argv[2].splitlines() if l.strip()]
+torch = [json.loads(l) for l in sys.argv[3].splitlines() if l.strip()]
+ls = [r["seconds"] for r in lethe]
+line = {"workload": name, "lethe_s": round(min(ls), 3), "lethe_ms_per_image": min(r["ms_per_image"] for r in lethe)}
+if "batch" in lethe[0]:
+    line["lethe_batch"] = lethe[0]["batch"]
+line["lethe_peak_rss_mib"] = max(r["peak_rss_mib"] for r in lethe)
+if torch:
+    ts = [r["seconds"] for r in torch]
+    ratios = [l / t for l, t in zip(ls, ts)]
+    line.update(torch_s=round(min(ts), 3), ratio=round(statistics.median(ratios), 3), best_ratio=round(min(ls) / min(ts), 3),
+                torch_peak_rss_mib=max(r["peak_rss_mib"] for r in torch),
+                rounds=[[round(l, 3), round(t, 3), round(r, 3)] for l, t, r in zip(ls, ts, ratios)])
+print(json.dumps(line))
+PY
+  done
 done

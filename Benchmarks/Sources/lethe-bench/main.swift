@@ -61,6 +61,67 @@ if args[1] == "infer" {
     print("{\"workload\":\"\(kind)_infer10k\",\"threads\":\(threads),\"batch\":\(batch),\"seconds\":\(String(format: "%.4f", best))}")
     exit(0)
 }
+if args[1] == "resnet18" {
+    // lethe-bench resnet18 train|infer fmnist|cifar THREADS COUNT [BATCH]: Benchmarks/torch_resnet.py's workloads.
+    // resnet18 with the CIFAR stem; fmnist = the first Fashion-MNIST training examples (1×28×28), cifar = seeded
+    // standard-normal 3×32×32 inputs with random labels. train: COUNT SGD batches of 128 after one untimed warm-up
+    // batch; infer: Inference.predict over COUNT examples (its own batch rule, or BATCH) after an untimed warm-up
+    // prediction of 128. Peak memory is the process's, so run one workload per process.
+    let mode = args[2], input = args[3], threads = Int(args[4])!, count = Int(args[5])!
+    let forcedBatch = args.count > 6 ? Int(args[6])! : nil
+    BLAS.setThreads(1)
+    Parallel.defaultThreads = threads
+    Parallel.threads = threads
+    let examples = mode == "train" ? (count + 1) * 128 : count
+    let source: LabeledExamples
+    if input == "fmnist" {
+        let train = try DatasetLoader.loadIDXDirectory(DatasetLoader.fashionMNISTDirectory).train
+        let size = train.exampleSize
+        source = try LabeledExamples(exampleShape: train.exampleShape, classCount: 10,
+                                     features: Array(UnsafeBufferPointer(start: train.features, count: examples * size)),
+                                     labels: Array(train.labels[0..<examples]))
+    } else {
+        var rng = SeededGenerator(seed: 0)
+        source = try LabeledExamples(exampleShape: [3, 32, 32], classCount: 10,
+                                     features: (0..<(examples * 3 * 32 * 32)).map { _ in rng.normal() },
+                                     labels: (0..<examples).map { _ in Int32(rng.next() % 10) })
+    }
+    let model = try Model(architecture: Architecture(kind: "resnet18", cifarStem: true), inputShape: source.exampleShape,
+                          classCount: 10, seed: 0)
+    let network = Network(model: model)
+    if ProcessInfo.processInfo.environment["LETHE_PROFILE"] != nil { network.profile = [:] }
+    var line = ["\"workload\":\"resnet18_\(input)_\(mode)\"", "\"threads\":\(threads)"]
+    let seconds: Double, perImage: Double
+    if mode == "train" {
+        let recipe = TrainingRecipe(epochs: 1, batchSize: 128, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+        var rng = SeededGenerator(seed: 0)
+        _ = try Trainer.train(network, on: source, indices: Array(0..<128), recipe: recipe, rng: &rng, control: JobControl())
+        network.profile = network.profile == nil ? nil : [:]
+        let start = monotonicSeconds()
+        _ = try Trainer.train(network, on: source, indices: Array(128..<examples), recipe: recipe, rng: &rng, control: JobControl())
+        seconds = monotonicSeconds() - start
+        perImage = seconds / Double(count * 128)
+        line += ["\"batches\":\(count)", "\"batch_s\":\(String(format: "%.4f", seconds / Double(count)))"]
+    } else {
+        _ = try Inference.predict(network, on: source, indices: Array(0..<min(128, count)), batchSize: forcedBatch)
+        network.profile = network.profile == nil ? nil : [:]
+        let start = monotonicSeconds()
+        _ = try Inference.predict(network, on: source, indices: Array(0..<count), batchSize: forcedBatch)
+        seconds = monotonicSeconds() - start
+        perImage = seconds / Double(count)
+        let batch = forcedBatch ?? Inference.batchSize(for: network)
+        line += ["\"examples\":\(count)", "\"batch\":\(batch)"]
+    }
+    if let profile = network.profile {
+        for (k, v) in profile.sorted(by: { $0.value > $1.value }).prefix(24) {
+            FileHandle.standardError.write(Data("\(String(format: "%8.3f", v)) s  \(k)\n".utf8))
+        }
+    }
+    line += ["\"seconds\":\(String(format: "%.4f", seconds))", "\"ms_per_image\":\(String(format: "%.3f", 1000 * perImage))",
+             "\"peak_rss_mib\":\(Int(peakResidentMiB().rounded()))"]
+    print("{" + line.joined(separator: ",") + "}")
+    exit(0)
+}
 let kind = args[1]
 let epochs = args.count > 2 ? Int(args[2])! : 1
 let threads = args.count > 3 ? Int(args[3])! : 2
