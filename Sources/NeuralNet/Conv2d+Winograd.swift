@@ -11,27 +11,73 @@ extension Conv2d {
                           affine: ChannelAffine? = nil, residual: UnsafePointer<Float>? = nil,
                           into dst: UnsafeMutablePointer<Float>) {
         let plane = h * w, tiles = Winograd.tiles(height: h, width: w)
-        let (group, scratch) = winogradBuffers(workers: Parallel.workers(for: batch), inChannels: ci, outChannels: co, tiles: tiles)
+        let (group, scratch, vStride, mStride) = winogradBuffers(workers: Parallel.workers(for: batch), inChannels: ci, outChannels: co,
+                                                                 tiles: tiles)
         Parallel.forEachWorker(batch) { worker, images in
             let v = scratch[worker].v.data, m = scratch[worker].m.data
             var first = images.lowerBound
             while first < images.upperBound {
                 let n = min(group, images.upperBound - first), columns = n * tiles
-                Winograd.transformInput(src + first * ci * plane, images: n, channels: ci, height: h, width: w, into: v)
+                Winograd.transformInput(src + first * ci * plane, images: n, channels: ci, height: h, width: w, into: v, planeStride: vStride)
                 for xi in 0..<16 {
                     // M_ξ[co, n·T] = U_ξ[co, ci] · V_ξ[ci, n·T]
-                    BLAS.gemm(m: co, n: columns, k: ci, a: u + xi * co * ci, lda: ci, b: v + xi * ci * columns, ldb: columns,
-                              c: m + xi * co * columns, ldc: columns)
+                    BLAS.gemm(m: co, n: columns, k: ci, a: u + xi * co * ci, lda: ci, b: v + xi * vStride, ldb: columns,
+                              c: m + xi * mStride, ldc: columns)
                 }
                 let out = dst + first * co * plane
                 Winograd.transformOutput(m, images: n, outChannels: co, height: h, width: w, bias: bias,
-                                         relu: relu && residual == nil, affine: affine, into: out)
+                                         relu: relu && residual == nil, affine: affine, into: out, planeStride: mStride)
                 // The residual while the group's outputs are still in cache: s = y + r, then ReLU as Kernels.relu.
                 if let residual { Conv2d.addResidual(out, residual + first * co * plane, n * co * plane, relu: relu) }
                 first += n
             }
         }
     }
+
+    /// Inference (Conv2d.infer): every image through Winograd F(4×4, 3×3) with the transformed weights in
+    /// `winograd4Weights`, writing relu?(bn(conv) + residual) into `output`.
+    func winograd4Convolve(_ src: UnsafePointer<Float>, height h: Int, width w: Int, affine: ChannelAffine?,
+                           residual: UnsafePointer<Float>?, relu: Bool) {
+        let ci = inChannels, co = outChannels, plane = h * w, tiles = Winograd4.tiles(height: h, width: w)
+        let u = winograd4Weights.data, dst = output.data, bias = self.bias
+        let workers = Parallel.workers(for: batch)
+        // About 128 tile columns per product, and at most 64 images: the small late planes (one tile per image)
+        // still give the products enough columns to reuse each transformed weight.
+        let group = max(1, min(64, Conv2d.winograd4Columns / tiles))
+        // The ξ planes of V and M sit 64 bytes further apart than their size: planes a multiple of 4 KiB apart map to
+        // one L1 set, and the transforms' 36 interleaved streams then evict each other (input transform 5.2 → 0.9 ms
+        // for 8 images of 128×14×14).
+        let vStride = ci * group * tiles + Conv2d.planePadding, mStride = co * group * tiles + Conv2d.planePadding
+        while winogradScratch.count < workers { winogradScratch.append((Tensor(shape: [0]), Tensor(shape: [0]))) }
+        for s in winogradScratch.prefix(workers) {
+            if s.v.count < 36 * vStride { s.v.resize([36, vStride]) }
+            if s.m.count < 36 * mStride { s.m.resize([36, mStride]) }
+        }
+        let scratch = winogradScratch
+        Parallel.forEachWorker(batch) { worker, images in
+            let v = scratch[worker].v.data, m = scratch[worker].m.data
+            // Groups of equal size: a short last group would stream every transformed weight for a few columns.
+            let groups = (images.count + group - 1) / group, size = (images.count + groups - 1) / groups
+            var first = images.lowerBound
+            while first < images.upperBound {
+                let n = min(size, images.upperBound - first), columns = n * tiles
+                Winograd4.transformInput(src + first * ci * plane, images: n, channels: ci, height: h, width: w, into: v, planeStride: vStride)
+                for xi in 0..<36 {
+                    BLAS.gemm(m: co, n: columns, k: ci, a: u + xi * co * ci, lda: ci, b: v + xi * vStride, ldb: columns,
+                              c: m + xi * mStride, ldc: columns)
+                }
+                let out = dst + first * co * plane
+                Winograd4.transformOutput(m, images: n, outChannels: co, height: h, width: w, bias: bias,
+                                          relu: relu && residual == nil, affine: affine, into: out, planeStride: mStride)
+                if let residual { Conv2d.addResidual(out, residual + first * co * plane, n * co * plane, relu: relu) }
+                first += n
+            }
+        }
+    }
+
+    static let planePadding = 16
+
+    static let winograd4Columns = 128
 
     /// y = relu?(y + r) in place, with ReLU as Kernels.relu (v > 0 ? v : 0): the bits of BasicBlock's sum and ReLU.
     static func addResidual(_ y: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>, _ n: Int, relu: Bool) {
@@ -52,16 +98,19 @@ extension Conv2d {
                          width: g.width, bias: bias, relu: fusedReLU, into: output.data)
     }
 
-    /// Images per group of tiles, and per-worker buffers for them. About 150 tile columns keeps V and M in the core's
-    /// L2 (the cnn's second convolution: 98–147 columns ran 10–15% faster than 245 or 784).
-    func winogradBuffers(workers: Int, inChannels ci: Int, outChannels co: Int, tiles: Int) -> (group: Int, scratch: [(v: Tensor, m: Tensor)]) {
+    /// Images per group of tiles, per-worker buffers for them, and the distance between their ξ planes. About 150
+    /// tile columns keeps V and M in the core's L2 (the cnn's second convolution: 98–147 columns ran 10–15% faster
+    /// than 245 or 784). The planes sit `planePadding` floats further apart than their size (see winograd4Convolve).
+    func winogradBuffers(workers: Int, inChannels ci: Int, outChannels co: Int, tiles: Int)
+        -> (group: Int, scratch: [(v: Tensor, m: Tensor)], vStride: Int, mStride: Int) {
         let group = max(1, min(16, 150 / tiles))
+        let vStride = ci * group * tiles + Conv2d.planePadding, mStride = co * group * tiles + Conv2d.planePadding
         while winogradScratch.count < workers { winogradScratch.append((Tensor(shape: [0]), Tensor(shape: [0]))) }
         for s in winogradScratch.prefix(workers) {
-            if s.v.count < 16 * ci * group * tiles { s.v.resize([16, ci, group * tiles]) }
-            if s.m.count < 16 * co * group * tiles { s.m.resize([16, co, group * tiles]) }
+            if s.v.count < 16 * vStride { s.v.resize([16, vStride]) }
+            if s.m.count < 16 * mStride { s.m.resize([16, mStride]) }
         }
-        return (group, winogradScratch)
+        return (group, winogradScratch, vStride, mStride)
     }
 
     /// The backward pass of a Winograd layer: every product through the transforms, none through im2col.
@@ -85,7 +134,8 @@ extension Conv2d {
         if needsInputGradient { dInput.resize([batch, inChannels, h, w]) }
         let u = winogradWeights.data, dx = dInput.data
         let workers = Parallel.workers(for: batch)
-        let (group, scratch) = winogradBuffers(workers: workers, inChannels: inChannels, outChannels: outChannels, tiles: tiles)
+        let (group, scratch, vStride, mStride) = winogradBuffers(workers: workers, inChannels: inChannels, outChannels: outChannels,
+                                                                 tiles: tiles)
         while winogradWeightGradients.count < workers { winogradWeightGradients.append(Tensor(shape: [0])) }
         for t in winogradWeightGradients.prefix(workers) {
             t.resize([16, outChannels, inChannels])
@@ -97,20 +147,22 @@ extension Conv2d {
             var first = images.lowerBound
             while first < images.upperBound {
                 let n = min(group, images.upperBound - first), columns = n * tiles
-                Winograd.transformInput(xin + first * inChannels * plane, images: n, channels: inChannels, height: h, width: w, into: v)
+                Winograd.transformInput(xin + first * inChannels * plane, images: n, channels: inChannels, height: h, width: w, into: v,
+                                        planeStride: vStride)
                 Winograd.transformOutputGradient(d + first * outChannels * plane, images: n, outChannels: outChannels, height: h,
-                                                 width: w, into: delta)
+                                                 width: w, into: delta, planeStride: mStride)
                 for xi in 0..<16 {
-                    BLAS.gemm(transB: true, m: outChannels, n: inChannels, k: columns, a: delta + xi * outChannels * columns, lda: columns,
-                              b: v + xi * inChannels * columns, ldb: columns, beta: 1, c: du + xi * outChannels * inChannels, ldc: inChannels)
+                    BLAS.gemm(transB: true, m: outChannels, n: inChannels, k: columns, a: delta + xi * mStride, lda: columns,
+                              b: v + xi * vStride, ldb: columns, beta: 1, c: du + xi * outChannels * inChannels, ldc: inChannels)
                 }
                 if needsInputGradient {
                     // V has been used: its buffer takes ∂L/∂V.
                     for xi in 0..<16 {
                         BLAS.gemm(transA: true, m: inChannels, n: columns, k: outChannels, a: u + xi * outChannels * inChannels, lda: inChannels,
-                                  b: delta + xi * outChannels * columns, ldb: columns, c: v + xi * inChannels * columns, ldc: columns)
+                                  b: delta + xi * mStride, ldb: columns, c: v + xi * vStride, ldc: columns)
                     }
-                    Winograd.transformInputGradient(v, images: n, channels: inChannels, height: h, width: w, into: dx + first * inChannels * plane)
+                    Winograd.transformInputGradient(v, images: n, channels: inChannels, height: h, width: w, into: dx + first * inChannels * plane,
+                                                    planeStride: vStride)
                 }
                 first += n
             }
@@ -121,3 +173,5 @@ extension Conv2d {
         return needsInputGradient ? dInput : nil
     }
 }
+
+

@@ -101,7 +101,14 @@ public final class Conv2d: Layer {
     public var usesWinograd: Bool { kernel == 3 && stride == 1 && padding == 1 && inChannels >= 8 }
     let winogradWeights = Tensor(shape: [0])  // [16, out, in]
     var winogradWeightGradients: [Tensor] = []  // per worker: ∂L/∂U [16, out, in]
-    var winogradScratch: [(v: Tensor, m: Tensor)] = []  // per worker: [16, in, G·T], [16, out, G·T]
+    /// Per-worker Winograd buffers V and M ([16 or 36, in or out, G·T], padded planes). Nothing in them outlives one
+    /// forward or backward call, so Network gives every convolution of a network the same pool: the largest layer's
+    /// need, not the sum of all layers' (resnet18's F(4×4) inference: about 40 MB instead of 230).
+    var winogradPool = WinogradPool()
+    var winogradScratch: [(v: Tensor, m: Tensor)] {
+        get { winogradPool.buffers }
+        set { winogradPool.buffers = newValue }
+    }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let g = ConvGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3], kernelH: kernel, kernelW: kernel,
@@ -150,7 +157,7 @@ public final class Conv2d: Layer {
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         output.resize([batch, outChannels, g.outHeight, g.outWidth])
         if let residual { precondition(residual.count == output.count, "residual \(residual.shape) for output \(output.shape)") }
-        if usesWinograd {
+        if usesWinograd && !Conv2d.inferenceUsesF4 {
             if !winogradWeightsCurrent {
                 winogradWeights.resize([16, outChannels, inChannels])
                 Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
@@ -158,6 +165,15 @@ public final class Conv2d: Layer {
             winogradConvolve(x.data, channels: inChannels, winogradWeights.data, outChannels: outChannels, height: g.height,
                              width: g.width, bias: bias, relu: relu, affine: affine, residual: residual.map { UnsafePointer($0.data) },
                              into: output.data)
+            return output
+        }
+        if usesWinograd {
+            if !winogradWeightsCurrent {
+                winograd4Weights.resize([36, outChannels, inChannels])
+                Winograd4.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winograd4Weights.data)
+            }
+            winograd4Convolve(x.data, height: g.height, width: g.width, affine: affine, residual: residual.map { UnsafePointer($0.data) },
+                              relu: relu)
             return output
         }
         let workers = Parallel.workers(for: batch)
@@ -190,6 +206,12 @@ public final class Conv2d: Layer {
     /// Set by Network.predict while one prediction runs: the weights cannot change, so the Winograd transform of
     /// the first batch serves the rest.
     var winogradWeightsCurrent = false
+
+    /// Inference runs Winograd layers as F(4×4, 3×3) (Winograd4.swift): 36 products per 16 outputs instead of 64,
+    /// at the price of a few more float ulps than F(2×2), so predict's logits are no longer the bits of
+    /// forward(training: false). Off, inference uses training's F(2×2) and matches those bits (tests, benchmarks).
+    nonisolated(unsafe) public static var inferenceUsesF4 = true
+    let winograd4Weights = Tensor(shape: [0])  // [36, out, in], inference only
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
@@ -253,4 +275,9 @@ public final class Conv2d: Layer {
         }
         return needsInputGradient ? dInput : nil
     }
+}
+
+/// Scratch shared by the convolutions of one network (Conv2d.winogradPool).
+final class WinogradPool {
+    var buffers: [(v: Tensor, m: Tensor)] = []
 }

@@ -27,6 +27,8 @@ public final class Network {
         var rng = SeededGenerator(seed: seed)
         for layer in layers { layer.seed(rng.next()) }
         Self.fuse(layers)
+        let pool = WinogradPool()
+        for conv in convolutions { conv.winogradPool = pool }
     }
 
     deinit { gradients.deallocate() }

@@ -37,8 +37,10 @@ public enum Winograd {
     }
 
     /// Images x [n, C, H, W] (padding 1 implied) → v [16, C, n·T], tiles numbered image by image, row by row.
+    /// `planeStride` in every transform: floats from one ξ plane to the next (default: the plane's size). Callers
+    /// pad it so the 16 planes do not sit a multiple of 4 KiB apart, where they would share one L1 set.
     public static func transformInput(_ x: UnsafePointer<Float>, images n: Int, channels: Int, height h: Int, width w: Int,
-                                      into v: UnsafeMutablePointer<Float>) {
+                                      into v: UnsafeMutablePointer<Float>, planeStride: Int? = nil) {
         let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
         let columns = n * perImage
         // Each plane is first copied into a zero border (one pixel before, enough after to complete the last tile),
@@ -49,7 +51,7 @@ public enum Winograd {
         padded.initialize(repeating: 0, count: ph * pw)
         for c in 0..<channels {
             let out = v + c * columns
-            let stride = channels * columns  // from one ξ to the next
+            let stride = planeStride ?? channels * columns  // from one ξ to the next
             for image in 0..<n {
                 let src = x + (image * channels + c) * h * w
                 for r in 0..<h { (padded + (r + 1) * pw + 1).update(from: src + r * w, count: w) }
@@ -86,9 +88,9 @@ public enum Winograd {
     /// result has the bits of the convolution, BatchNorm and ReLU run one after the other.
     public static func transformOutput(_ m: UnsafePointer<Float>, images n: Int, outChannels: Int, height h: Int, width w: Int,
                                        bias: UnsafePointer<Float>?, relu: Bool, affine: ChannelAffine? = nil,
-                                       into y: UnsafeMutablePointer<Float>) {
+                                       into y: UnsafeMutablePointer<Float>, planeStride: Int? = nil) {
         let layout = TileLayout(images: n, channels: outChannels, height: h, width: w)
-        let columns = layout.columns, stride = outChannels * columns, plane = h * w
+        let columns = layout.columns, stride = planeStride ?? outChannels * columns, plane = h * w
         // lanes: the eight tiles' four results (Swift's per-lane SIMD access is slow; memory is not); tail: the
         // last partial group of tiles, copied so that it too can be read eight at a time.
         let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 32), tail = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8)
@@ -162,9 +164,9 @@ public enum Winograd {
     /// Output gradients dy [n, out, H, W] → Δ = A·δ·Aᵀ per 2×2 tile: [16, out, n·T] (zero beyond the image), eight
     /// tiles at a time so each ξ plane is written with vector stores.
     public static func transformOutputGradient(_ dy: UnsafePointer<Float>, images n: Int, outChannels: Int, height h: Int, width w: Int,
-                                               into delta: UnsafeMutablePointer<Float>) {
+                                               into delta: UnsafeMutablePointer<Float>, planeStride: Int? = nil) {
         let layout = TileLayout(images: n, channels: outChannels, height: h, width: w)
-        let columns = layout.columns, stride = outChannels * columns, plane = h * w
+        let columns = layout.columns, stride = planeStride ?? outChannels * columns, plane = h * w
         // lanes: the eight tiles' δ, gathered lane by lane; tail: Δ of the last partial group before it is copied out.
         let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 32), tail = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8)
         defer { lanes.deallocate(); tail.deallocate() }
@@ -216,9 +218,9 @@ public enum Winograd {
     /// on the padding — the adjoint of transformInput. With ∂L/∂V_ξ = U_ξᵀ·Δ_ξ this is the input gradient, reusing
     /// the Δ the weight gradient needs. Eight tiles at a time, like the other transforms.
     public static func transformInputGradient(_ dv: UnsafePointer<Float>, images n: Int, channels: Int, height h: Int, width w: Int,
-                                              into dx: UnsafeMutablePointer<Float>) {
+                                              into dx: UnsafeMutablePointer<Float>, planeStride: Int? = nil) {
         let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2, perImage = tilesH * tilesW
-        let columns = n * perImage, stride = channels * columns
+        let columns = n * perImage, stride = planeStride ?? channels * columns
         // Sums land in a bordered copy of each plane (as transformInput reads one), so no tile needs bounds checks.
         let ph = 2 * tilesH + 2, pw = 2 * tilesW + 2, paddedPlane = ph * pw
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedPlane)

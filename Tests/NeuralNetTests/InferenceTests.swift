@@ -48,9 +48,11 @@ final class InferenceTests: XCTestCase {
         (Architecture(kind: "mlp", hidden: [64]), [1, 28, 28]),
     ]
 
-    /// Network.predict folds BatchNorm, the residual sums and the ReLUs into the convolutions: the logits must
-    /// have the same bits as the layer-by-layer forward pass in evaluation mode.
+    /// Network.predict folds BatchNorm, the residual sums and the ReLUs into the convolutions: with training's
+    /// Winograd F(2×2), the logits must have the same bits as the layer-by-layer forward pass in evaluation mode.
     func testPredictHasTheBitsOfTheEvaluationForwardPass() throws {
+        Conv2d.inferenceUsesF4 = false
+        defer { Conv2d.inferenceUsesF4 = true }
         for (architecture, shape) in zoo {
             let model = try trainedLooking(architecture, shape)
             let data = RandomImages(shape: shape, count: 5, seed: 7)
@@ -64,6 +66,25 @@ final class InferenceTests: XCTestCase {
                 XCTAssertEqual(fast.map(\.bitPattern), reference.map(\.bitPattern), "\(architecture.kind) \(shape)")
             }
             XCTAssertTrue(reference.contains { $0 != 0 } && reference.allSatisfy(\.isFinite))
+        }
+    }
+
+    /// With F(4×4) (the default), the logits differ from the evaluation forward pass by float rounding only.
+    func testPredictWithF4AgreesWithTheEvaluationForwardPass() throws {
+        XCTAssertTrue(Conv2d.inferenceUsesF4)
+        for (architecture, shape) in zoo {
+            let model = try trainedLooking(architecture, shape)
+            let data = RandomImages(shape: shape, count: 5, seed: 7)
+            let x = Tensor(shape: [5] + shape)
+            var labels = [Int32](repeating: 0, count: 5)
+            labels.withUnsafeMutableBufferPointer { data.gather(Array(0..<5)[...], into: x, labels: $0.baseAddress!) }
+            let reference = Network(model: model).forward(x, training: false).array
+            let fast = Network(model: model).predict(x).array
+            let scale = max(1, reference.map(abs).max()!)
+            let worst = zip(fast, reference).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(architecture.kind) \(shape)")
+            func classes(_ l: [Float]) -> [Int] { (0..<5).map { i in (0..<10).max { l[i * 10 + $0] < l[i * 10 + $1] }! } }
+            XCTAssertEqual(classes(fast), classes(reference))
         }
     }
 
@@ -111,21 +132,22 @@ final class InferenceTests: XCTestCase {
     }
 
     /// The per-example figure the rule divides by bounds what prediction really allocates: on fresh networks,
-    /// predicting in batches of 2b holds no more than b × that figure beyond batches of b (b = 16 already fills
-    /// the fixed per-worker scratch: transformed weights and Winograd groups of at most 16 images).
+    /// predicting in batches of 2b holds no more than b × that figure beyond batches of b (b = 128 already fills
+    /// the fixed scratch: transformed weights, and Winograd groups of at most 16 images, 64 in F(4×4) inference, on
+    /// each of at most two workers).
     func testPerExampleActivationsBoundTheMemoryPredictionHolds() throws {
         for (architecture, shape) in zoo {
             let model = try trainedLooking(architecture, shape)
-            let data = RandomImages(shape: shape, count: 64, seed: 11)
+            let data = RandomImages(shape: shape, count: 256, seed: 11)
             func held(batch: Int) throws -> (bytes: Int, perExample: Int) {
                 let network = Network(model: model)
                 let before = TensorMemory.liveBytes
-                _ = try Inference.predict(network, on: data, indices: Array(0..<64), batchSize: batch)
+                _ = try Inference.predict(network, on: data, indices: Array(0..<256), batchSize: batch)
                 return (TensorMemory.liveBytes - before, 4 * network.inferenceActivationsPerExample)
             }
-            let (small, perExample) = try held(batch: 16)
-            let (large, _) = try held(batch: 32)
-            XCTAssertLessThanOrEqual(large - small, 16 * perExample, "\(architecture.kind) \(shape)")
+            let (small, perExample) = try held(batch: 128)
+            let (large, _) = try held(batch: 256)
+            XCTAssertLessThanOrEqual(large - small, 128 * perExample, "\(architecture.kind) \(shape)")
             XCTAssertGreaterThan(large - small, 0)
         }
     }
