@@ -28,6 +28,8 @@ func gemmCeiling(threads: Int) -> Double {
 }
 
 let args = CommandLine.arguments
+// LETHE_INFER_F2=1: inference through training's Winograd F(2×2) instead of F(4×4), for comparison.
+if ProcessInfo.processInfo.environment["LETHE_INFER_F2"] != nil { Conv2d.inferenceUsesF4 = false }
 guard args.count >= 2 else {
     FileHandle.standardError.write(Data("usage: lethe-bench mlp|cnn EPOCHS THREADS | lethe-bench gemm THREADS\n".utf8))
     exit(2)
@@ -72,8 +74,6 @@ if args[1] == "resnet18" {
     BLAS.setThreads(1)
     Parallel.defaultThreads = threads
     Parallel.threads = threads
-    // LETHE_INFER_F2=1: inference through training's Winograd F(2×2) instead of F(4×4), for comparison.
-    if ProcessInfo.processInfo.environment["LETHE_INFER_F2"] != nil { Conv2d.inferenceUsesF4 = false }
     let examples = mode == "train" ? (count + 1) * 128 : count
     let source: LabeledExamples
     if input == "fmnist" {
