@@ -26,14 +26,14 @@ public struct Predictions: Sendable {
 public enum Inference {
     /// Memory the inference batch may fill with activations: 256 MiB.
     public static let activationBudget = 256 << 20
-    /// The largest inference batch (the small models reach it: `cnn` keeps about 0.2 MB per 28×28 example).
+    /// The largest inference batch (the small models reach it: `cnn` keeps 0.23 MB per 28×28 example).
     public static let maximumBatch = 1000
 
     /// The inference batch rule: as many examples as fit the budget with every activation `predict` keeps
     /// (Network.inferenceActivationsPerExample, 4 bytes each), at least 1 and at most `maximumBatch`. So
     /// batch × per-example activation bytes ≤ budget whenever one example fits; peak memory for inference does
     /// not grow with the number of examples or with the model's size beyond one example. resnet18 with the CIFAR
-    /// stem on 1×28×28 keeps about 1.9 MB per example: batches of 140; on 3×32×32, 2.5 MB: 107.
+    /// stem on 1×28×28 keeps about 1.9 MB per example: batches of 139; on 3×32×32, 2.5 MB: 108.
     public static func batchSize(for network: Network, budget: Int = activationBudget) -> Int {
         let perExample = 4 * max(1, network.inferenceActivationsPerExample)
         return max(1, min(maximumBatch, budget / perExample))

@@ -67,8 +67,9 @@ public final class Network {
     // Inference (Network.predict): a Conv2d followed by a BatchNorm (and a ReLU) runs as one convolution that
     // applies the BatchNorm's evaluation map and the ReLU while writing its output, and a BasicBlock as its two or
     // three convolutions (BasicBlock.infer). Each value goes through the same float operations in the same order
-    // as in forward(training: false), so the logits are the same bits; the activations kept shrink to the
-    // convolutions' outputs (resnet18: from about 7.7 MB to 1.9 MB per 28×28 example).
+    // as in forward(training: false); the activations kept shrink to the convolutions' outputs (resnet18: from
+    // about 7.7 MB to 1.9 MB per 28×28 example). The logits are those bits when the 3×3 convolutions run as in
+    // training (Conv2d.inferenceUsesF4 = false); by default they run as Winograd F(4×4), a few ulps away.
     private enum Step {
         case layer(Layer)
         case convolution(Conv2d, BatchNorm, relu: Bool)
@@ -101,8 +102,8 @@ public final class Network {
         return []
     }
 
-    /// Logits of `x` [B, inputShape…] in evaluation mode, through the inference plan above: the same bits as
-    /// `forward(x, training: false)`, with less memory and fewer passes over it. No `backward` may follow (nothing
+    /// Logits of `x` [B, inputShape…] in evaluation mode, through the inference plan above: `forward(x, training:
+    /// false)` up to rounding (its bits without F(4×4)), with less memory and fewer passes. No `backward` may follow (nothing
     /// is saved for it). `weightsUnchanged` promises that the parameters are those of the previous call, so
     /// transformed weights are reused (Inference.predict passes it for every batch after the first).
     public func predict(_ x: Tensor, weightsUnchanged: Bool = false) -> Tensor {
@@ -133,7 +134,7 @@ public final class Network {
     public var inferenceActivationsPerExample: Int {
         var shape = model.inputShape
         var total = shape.reduce(1, *)
-        for (first, step) in plan {
+        for (_, step) in plan {
             switch step {
             case .layer(let layer):
                 total += layer.inferenceActivations(for: shape)
@@ -145,7 +146,6 @@ public final class Network {
                 total += block.inferenceActivations(for: shape)
                 shape = (try? block.outputShape(for: shape)) ?? shape
             }
-            _ = first
         }
         return total
     }
