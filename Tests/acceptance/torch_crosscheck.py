@@ -6,37 +6,18 @@ Needs a Python with torch, numpy and safetensors (never a dependency of the proj
     TORCH_PYTHON=/tmp/torch-venv/bin/python make crosscheck
 Usage: python torch_crosscheck.py SOCKET WORKDIR
 """
-import gzip, json, os, socket, sys
+import os, sys
 import numpy as np
 import torch, torch.nn as nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from crosscheck_common import caller, idx  # noqa: E402
 from safetensors.torch import save_file
 
 sock_path, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
 torch.manual_seed(0)
 
-def call(method, params, _id=[0]):
-    _id[0] += 1
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.connect(sock_path)
-        s.sendall((json.dumps({"jsonrpc": "2.0", "id": _id[0], "method": method, "params": params}) + "\n").encode())
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-    reply = json.loads(buf)
-    if "error" in reply:
-        raise RuntimeError(f"{method}: {reply['error']}")
-    return reply["result"]
-
-D = "/usr/share/datasets/fashion-mnist"
-def idx(path):
-    with gzip.open(os.path.join(D, path)) as f:
-        data = f.read()
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * data[3]).reshape(dims)
+call = caller(sock_path)
 
 x_train = torch.tensor(idx("train-images-idx3-ubyte.gz")[:2048], dtype=torch.float32).div_(255).unsqueeze(1)
 y_train = torch.tensor(idx("train-labels-idx1-ubyte.gz")[:2048], dtype=torch.long)
