@@ -105,14 +105,7 @@ extension Daemon {
         if let token, token.stringValue == nil, token.doubleValue == nil {
             throw RPCError.invalidParams("parameter 'workDoneToken' must be a string or a number")
         }
-        let control = JobControl(progress: token.map { token in
-            { @Sendable progress in
-                connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
-                    stage: progress.stage, unit: progress.unit.rawValue, step: progress.step, steps: progress.steps,
-                    epoch: progress.unit == .epoch ? progress.step : nil, epochs: progress.unit == .epoch ? progress.steps : nil,
-                    loss: progress.loss, accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
-            }
-        })
+        let control = JobControl(progress: Self.progressReporter(token, connection))
         let jobID = await jobs.start(method: method, target: target)
         if let id = context.id { connection.register(control, for: id) }
         let outcome: Result<T, Error>
@@ -123,6 +116,20 @@ extension Daemon {
             return try outcome.get()
         } catch is JobCancelled {
             throw RPCError(code: .requestCancelled, message: "\(method) was cancelled; nothing was changed")
+        }
+    }
+
+    /// Sends the engine's progress reports as `$/progress` to `token` on `connection` (nil without a token);
+    /// `stagePrefix` names the run within a larger job (compare's "<method>/<seed> ").
+    static func progressReporter(_ token: ProgressToken?, _ connection: Connection,
+                                 stagePrefix: String = "") -> (@Sendable (JobControl.Progress) -> Void)? {
+        token.map { token in
+            { @Sendable progress in
+                connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
+                    stage: stagePrefix + progress.stage, unit: progress.unit.rawValue, step: progress.step, steps: progress.steps,
+                    epoch: progress.unit == .epoch ? progress.step : nil, epochs: progress.unit == .epoch ? progress.steps : nil,
+                    loss: progress.loss, accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
+            }
         }
     }
 }

@@ -238,14 +238,7 @@ struct ForgetCommand: ParsableCommand {
         for setting in settings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes name=value, got '\(setting)'") }
-            // true/false are booleans, anything Double reads is a number, the rest a string (a layer name).
-            if parts[1] == "true" || parts[1] == "false" {
-                hyperparameters[parts[0]] = .bool(parts[1] == "true")
-            } else if let number = Double(parts[1]) {
-                hyperparameters[parts[0]] = .number(number)
-            } else {
-                hyperparameters[parts[0]] = .string(parts[1])
-            }
+            hyperparameters[parts[0]] = scalar(parts[1])
         }
         var params = Forget.Params(model: model, split: split, method: method, output: output, hyperparameters: hyperparameters,
                                    seed: seed, workDoneToken: options.progressToken)

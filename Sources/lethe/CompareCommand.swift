@@ -4,7 +4,7 @@ import Foundation
 import JSONRPC
 import LetheProtocol
 
-/// Parses `name=value` into a JSON scalar: true/false are booleans, what Double reads is a number, the rest a string.
+/// The value of a `--set name=value` as a JSON scalar: true/false are booleans, what Double reads is a number, the rest a string.
 func scalar(_ text: String) -> JSONValue {
     if text == "true" || text == "false" { return .bool(text == "true") }
     if let number = Double(text) { return .number(number) }

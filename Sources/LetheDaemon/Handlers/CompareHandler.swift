@@ -92,14 +92,7 @@ extension Daemon {
             group.enter()
             ComputePool.submit(threads: threads) {
                 defer { group.leave() }
-                let control = JobControl(progress: token.map { token in
-                    { @Sendable progress in
-                        connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
-                            stage: "\(name)/\(seed) \(progress.stage)", unit: progress.unit.rawValue, step: progress.step, steps: progress.steps,
-                            epoch: progress.unit == .epoch ? progress.step : nil, epochs: progress.unit == .epoch ? progress.steps : nil,
-                            loss: progress.loss, accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
-                    }
-                }, parent: parent)
+                let control = JobControl(progress: progressReporter(token, connection, stagePrefix: "\(name)/\(seed) "), parent: parent)
                 do {
                     try control.checkCancellation()
                     let start = monotonicSeconds()
