@@ -12,7 +12,9 @@ import Tensor
 public struct UnlearningMeasurement: Sendable {
     /// Accuracy on the split's retain (RA), forget and test (TA) sets.
     public let retainAccuracy: Double
+    /// Accuracy on the forget set (1 − UA).
     public let forgetAccuracy: Double
+    /// Accuracy on the split's test set (TA).
     public let testAccuracy: Double
     /// The balanced simple MIA's score on forget against test (0.5 is chance).
     public let mia: Double
@@ -22,6 +24,7 @@ public struct UnlearningMeasurement: Sendable {
     /// UA = 1 − forget accuracy.
     public var unlearningAccuracy: Double { 1 - forgetAccuracy }
 
+    /// A measurement from its four numbers (remainingTestAccuracy unset).
     public init(retainAccuracy: Double, forgetAccuracy: Double, testAccuracy: Double, mia: Double) {
         self.retainAccuracy = retainAccuracy
         self.forgetAccuracy = forgetAccuracy
@@ -63,8 +66,11 @@ public struct UnlearningMeasurement: Sendable {
 
 /// Mean and sample standard deviation (n − 1; 0 for a single value), as tables over seeds report them.
 public struct MeanStd: Sendable, Equatable {
+    /// Arithmetic mean.
     public let mean: Double
+    /// Sample standard deviation (n − 1), 0 for one value.
     public let std: Double
+    /// Mean and standard deviation of `values`.
     public init(_ values: [Double]) {
         let n = Double(values.count)
         let m = values.reduce(0, +) / max(n, 1)

@@ -8,11 +8,14 @@ import Glibc
 import Darwin
 #endif
 
+/// scikit-learn's `LogisticRegression()` for binary labels: L2 on the weights only, fitted exactly by Newton's method.
 public struct LogisticRegression: Sendable {
     public private(set) var weights: [Double]
     public private(set) var intercept: Double = 0
+    /// Inverse regularisation strength (scikit-learn's C).
     public let c: Double
 
+    /// An unfitted model for rows of `features` values.
     public init(features: Int, c: Double = 1.0) {
         weights = [Double](repeating: 0, count: features)
         self.c = c
@@ -56,6 +59,7 @@ public struct LogisticRegression: Sendable {
         intercept = theta[d]
     }
 
+    /// P(y = 1) for one row.
     public func probability(_ row: [Double]) -> Double {
         var z = intercept
         for j in 0..<weights.count { z += weights[j] * row[j] }

@@ -38,6 +38,7 @@ public struct SimpleMIAResult: Sendable {
 
 /// The starting kit's logistic-regression attack on per-example losses.
 public enum SimpleMIA {
+    /// Runs the attack on per-example losses: forget members against test non-members, sized by `balance`, folds drawn from `seed`.
     public static func run(forgetLosses: [Float], testLosses: [Float], balance: MIABalance = .both, splits: Int = 10,
                            testSize: Double = 0.1, seed: UInt64 = 0) -> SimpleMIAResult {
         var rng = SeededGenerator(seed: seed)
@@ -73,11 +74,15 @@ public enum SimpleMIA {
 /// scikit-learn's StratifiedShuffleSplit: each fold holds out ⌈testSize·n⌉ examples, allotted to the classes in
 /// proportion to their sizes (largest remainder), drawn at random within each class.
 public enum StratifiedShuffleSplit {
+    /// One split of the examples into the part a model is fitted on and the part it is scored on.
     public struct Fold: Sendable {
+        /// Indices fitted on, ascending.
         public let train: [Int]
+        /// Indices held out, ascending.
         public let test: [Int]
     }
 
+    /// `splits` stratified folds, each holding out ⌈testSize·n⌉ examples.
     public static func folds(labels: [Int], splits: Int, testSize: Double, rng: inout SeededGenerator) -> [Fold] {
         let n = labels.count
         let nTest = Int((testSize * Double(n)).rounded(.up))

@@ -1,10 +1,12 @@
 // compare: several unlearning methods on one model and split, against retrain, over seeds — one table.
 import JSONRPC
 
+/// `compare`: methods against retrain over seeds, one table.
 public enum Compare: LetheMethod {
     public static let name = "compare"
     public static let summary = "Run unlearning methods on one model and split against retrain over seeds, and tabulate accuracy, UA, MIA, average gap and time."
 
+    /// What `compare` takes.
     public struct Params: Codable, Sendable {
         /// The trained model to unlearn from (it is never modified).
         public var model: String
@@ -18,6 +20,7 @@ public enum Compare: LetheMethod {
         public var seeds: [UInt64]?
         /// Threads per method run (default 1): runs go side by side within the daemon's thread budget.
         public var threadsPerMethod: Int?
+        /// Progress token: every run's stages, prefixed "<method>/<seed> ".
         public var workDoneToken: ProgressToken?
         public init(model: String, split: String, methods: [String]? = nil, hyperparameters: [String: [String: JSONValue]]? = nil,
                     seeds: [UInt64]? = nil, threadsPerMethod: Int? = nil, workDoneToken: ProgressToken? = nil) {
@@ -33,6 +36,7 @@ public enum Compare: LetheMethod {
 
     /// A value over seeds.
     public struct Stat: Codable, Sendable, Equatable {
+        /// Mean over seeds.
         public let mean: Double
         /// Sample standard deviation over seeds (0 with one seed).
         public let std: Double
@@ -48,8 +52,11 @@ public enum Compare: LetheMethod {
         public let method: String
         /// Accuracy on retain (RA), forget and test (TA); UA = 1 − forget accuracy.
         public let retainAccuracy: Stat
+        /// Accuracy on the forget set.
         public let forgetAccuracy: Stat
+        /// Accuracy on the test set (TA).
         public let testAccuracy: Stat
+        /// UA = 1 − forget accuracy.
         public let unlearningAccuracy: Stat
         /// With whole classes forgotten: test accuracy on the other classes; absent otherwise.
         public let remainingTestAccuracy: Stat?
@@ -80,9 +87,13 @@ public enum Compare: LetheMethod {
         }
     }
 
+    /// What `compare` answers.
     public struct Result: Codable, Sendable {
+        /// The source model (never modified).
         public let model: String
+        /// The split whose forget set was unlearned.
         public let split: String
+        /// The seeds every method ran with.
         public let seeds: [UInt64]
         /// "none" first, then retrain, then the methods in the order asked.
         public let rows: [Row]

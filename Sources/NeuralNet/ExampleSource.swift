@@ -2,6 +2,7 @@
 // engine does not depend on how data is stored or loaded.
 import Tensor
 
+/// Labelled examples addressed by index.
 public protocol ExampleSource: AnyObject {
     /// Per-example shape, e.g. [1, 28, 28].
     var exampleShape: [Int] { get }
@@ -27,7 +28,9 @@ public final class JobControl: @unchecked Sendable {
         self.parent = parent
     }
 
+    /// Asks the job to stop at its next check.
     public func cancel() { lock.withLock { cancelled = true } }
+    /// Whether this job or its parent was cancelled.
     public var isCancelled: Bool { lock.withLock { cancelled } || (parent?.isCancelled ?? false) }
 
     /// Throws `JobCancelled` when the job has been cancelled.
@@ -59,6 +62,7 @@ public final class JobControl: @unchecked Sendable {
     }
 }
 
+/// Thrown by a job that stops because it was cancelled.
 public struct JobCancelled: Error, CustomStringConvertible {
     public init() {}
     public var description: String { "the job was cancelled" }

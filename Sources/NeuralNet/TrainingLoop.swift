@@ -14,6 +14,7 @@ public struct ExampleStream {
     /// Examples per batch; the last batch of a pass may be smaller.
     public let batchSize: Int
 
+    /// A stream over `indices` of `source`.
     public init(source: ExampleSource, indices: [Int], batchSize: Int) {
         self.source = source
         self.indices = indices
@@ -69,9 +70,13 @@ public struct StepContext {
 
 /// What a step reports for progress: its loss and how many of its examples the network classified correctly.
 public struct StepOutcome {
+    /// Mean loss over the step's examples.
     public var loss: Double
+    /// Examples the network classified correctly.
     public var correct: Int
+    /// Examples the step saw.
     public var examples: Int
+    /// An outcome from its three counts.
     public init(loss: Double, correct: Int, examples: Int) {
         self.loss = loss
         self.correct = correct
@@ -93,6 +98,7 @@ public enum StreamOrder: Sendable {
     case sequential
 }
 
+/// The composable training loop (see the file header).
 public enum TrainingLoop {
     /// Runs `recipe.epochs` passes over the lead stream. Other streams cycle alongside it: each is reshuffled when
     /// it runs out (`order: .sequential` walks them one after another instead). Every step zeroes the gradients,

@@ -27,6 +27,7 @@ public struct HyperparameterSpec: Sendable {
     public enum Kind: String, Sendable { case number, integer, bool, string }
     /// Wire name, e.g. "lr".
     public let name: String
+    /// Its type; given values are converted to it or refused.
     public let kind: Kind
     /// The default; nil means "as the original model's recipe" (retrain).
     public let defaultValue: HyperparameterValue?
@@ -37,15 +38,19 @@ public struct HyperparameterSpec: Sendable {
     /// One line: what it controls.
     public let summary: String
 
+    /// A real-valued hyperparameter.
     public static func number(_ name: String, _ value: Double?, _ range: ClosedRange<Double>, _ summary: String) -> Self {
         .init(name: name, kind: .number, defaultValue: value.map { .number($0) }, range: range, choices: nil, summary: summary)
     }
+    /// A whole-number hyperparameter.
     public static func integer(_ name: String, _ value: Int?, _ range: ClosedRange<Double>, _ summary: String) -> Self {
         .init(name: name, kind: .integer, defaultValue: value.map { .integer($0) }, range: range, choices: nil, summary: summary)
     }
+    /// A true/false hyperparameter.
     public static func bool(_ name: String, _ value: Bool, _ summary: String) -> Self {
         .init(name: name, kind: .bool, defaultValue: .bool(value), range: nil, choices: nil, summary: summary)
     }
+    /// A string hyperparameter, optionally one of `choices`.
     public static func string(_ name: String, _ value: String?, choices: [String]? = nil, _ summary: String) -> Self {
         .init(name: name, kind: .string, defaultValue: value.map { .string($0) }, range: nil, choices: choices, summary: summary)
     }
@@ -90,7 +95,9 @@ public struct HyperparameterSpec: Sendable {
 
 /// Hyperparameter values as a request gives them.
 public struct Hyperparameters: Sendable {
+    /// Values by name.
     public let values: [String: HyperparameterValue]
+    /// Values as given, unchecked until `resolved(for:)`.
     public init(_ values: [String: HyperparameterValue] = [:]) { self.values = values }
     /// Numbers only, as tests write them.
     public init(numbers: [String: Double]) { values = numbers.mapValues { .number($0) } }
@@ -116,6 +123,7 @@ public struct Hyperparameters: Sendable {
 
 /// Hyperparameters after checking: every one the method declares, typed.
 public struct ResolvedHyperparameters: Sendable {
+    /// Values by name.
     public let values: [String: HyperparameterValue]
 
     /// A number or integer hyperparameter as a Double (methods only ask for names they declare).
@@ -126,15 +134,19 @@ public struct ResolvedHyperparameters: Sendable {
         default: preconditionFailure("no number hyperparameter '\(name)'")
         }
     }
+    /// A number or integer hyperparameter as a Float.
     public func float(_ name: String) -> Float { Float(double(name)) }
+    /// An integer hyperparameter.
     public func int(_ name: String) -> Int {
         guard case .integer(let x)? = values[name] else { preconditionFailure("no integer hyperparameter '\(name)'") }
         return x
     }
+    /// A bool hyperparameter.
     public func bool(_ name: String) -> Bool {
         guard case .bool(let x)? = values[name] else { preconditionFailure("no bool hyperparameter '\(name)'") }
         return x
     }
+    /// A string hyperparameter.
     public func string(_ name: String) -> String {
         guard case .string(let x)? = values[name] else { preconditionFailure("no string hyperparameter '\(name)'") }
         return x

@@ -1,5 +1,6 @@
 // The one table of unlearning methods: adding a method is adding a file and a line here.
 
+/// The unlearning methods `forget` and `compare` know, in one list.
 public enum UnlearningRegistry {
     public static let all: [UnlearningMethod] = [
         Retrain(),
@@ -19,7 +20,9 @@ public enum UnlearningRegistry {
         ExactUnlearningK(),
     ]
 
+    /// The method with this wire name, if any.
     public static func method(named name: String) -> UnlearningMethod? { all.first { $0.name == name } }
+    /// Wire names in registry order.
     public static var names: [String] { all.map(\.name) }
 }
 

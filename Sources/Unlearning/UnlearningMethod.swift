@@ -5,6 +5,7 @@ import Tensor
 
 /// Everything a method may read. The original model is never modified: methods return a new model.
 public struct UnlearningContext {
+    /// The trained model to unlearn from; never written.
     public let original: Model
     /// The recipe the original was trained with, if known (`retrain` repeats it).
     public let originalRecipe: TrainingRecipe?
@@ -13,9 +14,13 @@ public struct UnlearningContext {
     /// What training passes read: `data`, augmented when the dataset was loaded with augmentation (the recipe a
     /// retrain repeats includes it). Measurements (losses, saliency, Fisher information) read `data` itself.
     public let trainingSource: ExampleSource
+    /// Retain, forget, validation and test indices.
     public let split: Split
+    /// The request's hyperparameters, checked by `resolved(for:)`.
     public let hyperparameters: Hyperparameters
+    /// Seeds every random draw of the method.
     public let seed: UInt64
+    /// Cancellation and progress of the job.
     public let control: JobControl
 
     public init(original: Model, originalRecipe: TrainingRecipe?, data: LabeledExamples, trainingSource: ExampleSource? = nil,
@@ -31,6 +36,7 @@ public struct UnlearningContext {
     }
 }
 
+/// An unlearning method: one file, one registry line.
 public protocol UnlearningMethod: Sendable {
     /// The wire name, e.g. "finetune".
     var name: String { get }
@@ -55,8 +61,11 @@ public protocol UnlearningMethod: Sendable {
 /// What a method produced: the new model, the hyperparameters it actually used, and the recipe a later `retrain`
 /// of this model should repeat.
 public struct UnlearningOutcome {
+    /// The unlearned model.
     public let model: Model
+    /// Every hyperparameter the method ran with.
     public let hyperparameters: [String: HyperparameterValue]
+    /// The recipe a later `retrain` of this model repeats.
     public let recipe: TrainingRecipe?
     /// Numbers a method measured about itself, e.g. the fraction of weights it reset or changed.
     public let details: [String: Double]
@@ -68,6 +77,7 @@ public struct UnlearningOutcome {
     }
 }
 
+/// A method's refusal, with a message naming the hyperparameter or condition.
 public struct UnlearningError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
