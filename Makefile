@@ -2,7 +2,7 @@
 # what the Swift toolchain does not bring.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev dataset-fashion-mnist socat
+APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev dataset-fashion-mnist socat
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 

@@ -23,13 +23,14 @@ let package = Package(
         // System libraries (installed by `make deps`).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CLibSVM", path: "Sources/CLibSVM"),
 
         // Engine.
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "NeuralNet", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensor", "NeuralNet", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["Tensor", "NeuralNet", "Datasets"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Tensor", "NeuralNet", "Datasets"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Tensor", "NeuralNet", "Datasets", "CLibSVM"], swiftSettings: fast),
 
         // Protocol: no engine imports.
         .target(name: "JSONRPC", swiftSettings: v5),
