@@ -910,6 +910,59 @@ class Checker:
         self.expect(not missing, "coverage: every method that documents errors answered at least one error",
                     f"never answered an error: {missing}" if missing else f"{len(with_errors)} methods{note}")
 
+    def check_attacks_and_fleets(self, model, split, tag, data_dir):
+        """Every attack kind, the fleets they read (trained once, then reused), fleet/list, and the deletes."""
+        for kind, extra in (("mia-efficacy", {}), ("lira", {"shadows": 4}), ("rmia", {"shadows": 4, "variant": "offline"}),
+                            ("epsilon", {"models": 2, "hyperparameters": {"epochs": 1}, "workDoneToken": "check-eps"}),
+                            ("ulira", {"models": 2, "hyperparameters": {"epochs": 1}})):
+            result, notes = self.call_ok(f"attack ({kind})", "attack", {"model": model, "split": split, "kind": kind, **extra})
+            if result is None:
+                continue
+            want = {"mia-efficacy": "efficacy", "epsilon": "forgetQuality"}.get(kind, "auc")
+            self.expect(result["kind"] == kind and result["scoreName"] == want, f"attack ({kind}) names its score {want!r}",
+                        f"kind {result['kind']!r}, scoreName {result['scoreName']!r}")
+            if kind == "rmia":
+                self.expect(result["fleets"][0]["reused"] == 4 and result["fleets"][0]["trained"] == 0,
+                            "attack (rmia) reuses the shadow fleet lira trained", json.dumps(result["fleets"]))
+            if kind == "ulira":
+                self.expect([f["reused"] for f in result["fleets"]] == [2, 2], "attack (ulira) reuses the fleets epsilon trained",
+                            json.dumps(result["fleets"]))
+            if kind == "epsilon":
+                stages = {n["params"]["value"]["stage"] for n in notes if n.get("method") == "$/progress"}
+                self.expect(any(st.startswith("fleet-") for st in stages), "attack (epsilon) reports its fleet members' progress",
+                            f"stages {sorted(stages)[:4]}")
+        self.call_error("attack with a parameter its kind does not read", "attack",
+                        {"model": model, "split": split, "kind": "lira", "models": 4}, -32602, "models")
+        trained, _ = self.call_ok("fleet/train", "fleet/train",
+                                  {"kind": "unlearned", "model": model, "split": split, "count": 3, "method": "finetune",
+                                   "hyperparameters": {"epochs": 1}})
+        if trained is not None:
+            self.expect(trained["trained"] == 1 and trained["reused"] == 2, "fleet/train trains only the member the attacks had not",
+                        json.dumps({k: trained[k] for k in ("trained", "reused")}))
+        self.call_error("fleet/train with an odd shadow count", "fleet/train",
+                        {"kind": "shadow", "model": model, "split": split, "count": 3}, -32602, "even")
+        self.call_error("fleet/list with a parameter", "fleet/list", {"bogus": 1}, -32602, "bogus")
+        listed, _ = self.call_ok("fleet/list", "fleet/list")
+        if listed is not None:
+            self.expect(sorted(f["kind"] for f in listed["fleets"]) == ["retrained", "shadow", "unlearned"],
+                        "fleet/list shows the shadow, retrained and unlearned fleets", json.dumps([f["id"] for f in listed["fleets"]]))
+            shadow = next((f for f in listed["fleets"] if f["kind"] == "shadow"), None)
+            if shadow is not None:
+                deleted, _ = self.call_ok("fleet/delete", "fleet/delete", {"id": shadow["id"]})
+                self.expect(deleted is not None and deleted["freedBytes"] == shadow["residentBytes"],
+                            "fleet/delete frees what fleet/list showed", json.dumps(deleted))
+        self.call_error("fleet/delete of an unknown fleet", "fleet/delete", {"id": "fleet-0"}, 1, "fleet-0")
+        self.call_ok("split/create (to delete)", "split/create", {"name": f"{tag}-gone", "dataset": f"{tag}-data", "forget": {"count": 5}})
+        self.call_ok("split/delete", "split/delete", {"name": f"{tag}-gone"})
+        self.call_error("split/delete of an unknown split", "split/delete", {"name": f"{tag}-gone"}, 1, "gone")
+        self.call_ok("model/create (to delete)", "model/create",
+                     {"name": f"{tag}-gone", "architecture": {"kind": "mlp", "hidden": [4]}, "dataset": f"{tag}-data"})
+        self.call_ok("model/delete", "model/delete", {"name": f"{tag}-gone"})
+        self.call_error("model/delete of an unknown model", "model/delete", {"name": f"{tag}-gone"}, 1, "gone")
+        self.call_ok("dataset/load (to delete)", "dataset/load", {"name": f"{tag}-gone", "path": data_dir, "classes": 3})
+        self.call_ok("dataset/delete", "dataset/delete", {"name": f"{tag}-gone"})
+        self.call_error("dataset/delete of an unknown dataset", "dataset/delete", {"name": f"{tag}-none"}, 1, "none")
+
     def check_architectures(self, ds, tag, data_dir):
         """model/create for each kind of the zoo (tiny sizes), and model/info on them."""
         specs = [
@@ -1036,6 +1089,7 @@ class Checker:
             retrain = compared["rows"][1]
             self.expect(retrain["averageGap"]["mean"] == 0 and retrain["timeFraction"] == 1, "retrain is compare's reference (gap 0, time 1)",
                         json.dumps(retrain))
+        self.check_attacks_and_fleets(model, split, tag, data_dir)
         self.call_error("compare with an unknown method", "compare", {"model": model, "split": split, "methods": ["forgetful"]}, -32602, "forgetful")
         self.call_ok("model/info", "model/info", {"model": model})
         self.call_error("unknown model (model/info)", "model/info", {"model": "no-such-model"}, 1, "no-such-model")

@@ -187,6 +187,14 @@ public enum NPY {
         return out
     }
 
+    /// The bytes of an NPY 1.0 file holding `values` (float64, C order) with `shape`.
+    public static func encode(float64 values: [Double], shape: [Int]) -> [UInt8] {
+        precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
+        var out = header(descr: "<f8", shape: shape)
+        values.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
+    }
+
     /// The bytes of an NPY 1.0 file holding `values` as int64.
     public static func encode(int64 values: [Int], shape: [Int]) -> [UInt8] {
         var out = header(descr: "<i8", shape: shape)

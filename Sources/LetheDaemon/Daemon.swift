@@ -11,6 +11,8 @@ public actor Daemon {
     public static let version = "0.1.0"
 
     let workspace = Workspace()
+    /// Model fleets for the attacks that need many models (Fleets/Fleet.swift).
+    let fleets = FleetStore()
     let jobs = JobTable()
     let logger: Logger
     let started = monotonicSeconds()

@@ -133,3 +133,26 @@ extension Daemon {
         }
     }
 }
+
+extension ComputePool {
+    /// Runs `work` as a unit on the pool with `threads` threads (the calling job's default when nil) and waits for
+    /// it: for a job that holds no cores itself (it coordinates fleet units) and then computes.
+    static func runHere<T>(threads: Int?, _ work: @escaping () throws -> T) throws -> T {
+        let threads = threads ?? Parallel.defaultThreads
+        let done = DispatchSemaphore(value: 0)
+        var result: Result<T, Error>!
+        let box = UncheckedBox { result = Result { try work() } }
+        submit(threads: threads) {
+            box.value()
+            done.signal()
+        }
+        done.wait()
+        return try result.get()
+    }
+}
+
+/// Carries a non-Sendable closure to a pool thread that runs it while the caller waits.
+private struct UncheckedBox: @unchecked Sendable {
+    let value: () -> Void
+    init(_ value: @escaping () -> Void) { self.value = value }
+}

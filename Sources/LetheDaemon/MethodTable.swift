@@ -39,6 +39,13 @@ extension Daemon {
             .method(ModelSave.self) { p, c in try await d.saveModel(p, c) },
             .method(ModelLoad.self) { p, c in try await d.loadModel(p, c) },
             .method(ModelPredict.self) { p, c in try await d.predict(p, c) },
+            // Fleets and freeing memory (FleetHandlers.swift).
+            .method(FleetTrain.self) { p, c in try await d.fleetTrain(p, c) },
+            .method(FleetList.self) { _, _ in await d.fleetList() },
+            .method(FleetDelete.self) { p, _ in try await d.fleetDelete(p) },
+            .method(ModelDelete.self) { p, _ in try await d.deleteModel(p) },
+            .method(DatasetDelete.self) { p, _ in try await d.deleteDataset(p) },
+            .method(SplitDelete.self) { p, _ in try await d.deleteSplit(p) },
         ]
     }
 }

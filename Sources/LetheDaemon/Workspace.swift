@@ -74,6 +74,26 @@ actor Workspace {
         if let result { models[name] = result }
     }
 
+    /// Removes a model; refused while a job writes it.
+    func removeModel(_ name: String) throws -> ModelEntry {
+        guard let entry = models[name] else { throw RPCError.notFound("model", name) }
+        if writing.contains(name) {
+            throw RPCError(code: .busy, message: "model '\(name)' is being written by a job; cancel it or retry when it finishes")
+        }
+        models[name] = nil
+        return entry
+    }
+
+    func removeDataset(_ name: String) throws -> Dataset {
+        guard let d = datasets.removeValue(forKey: name) else { throw RPCError.notFound("dataset", name) }
+        return d
+    }
+
+    func removeSplit(_ name: String) throws -> SplitEntry {
+        guard let s = splits.removeValue(forKey: name) else { throw RPCError.notFound("split", name) }
+        return s
+    }
+
     var names: (datasets: [String], splits: [String], models: [String]) {
         (datasets.keys.sorted(), splits.keys.sorted(), models.keys.sorted())
     }

@@ -77,8 +77,17 @@ public enum ServerStatus: LetheMethod {
         public let splits: [String]
         public let models: [String]
         public let jobs: [Job]
+        /// Fleet ids.
+        public let fleets: [String]
+        /// Every resident object with the memory it holds, largest first.
+        public let resident: [Resident]
+        /// The sum of `resident`'s bytes.
+        public let residentBytes: Int
         public init(version: String, pid: Int, uptimeSeconds: Double, threads: Int, datasets: [String], splits: [String],
-                    models: [String], jobs: [Job]) {
+                    models: [String], jobs: [Job], fleets: [String], resident: [Resident]) {
+            self.fleets = fleets
+            self.resident = resident
+            self.residentBytes = resident.reduce(0) { $0 + $1.bytes }
             self.version = version
             self.pid = pid
             self.uptimeSeconds = uptimeSeconds
@@ -87,6 +96,20 @@ public enum ServerStatus: LetheMethod {
             self.splits = splits
             self.models = models
             self.jobs = jobs
+        }
+    }
+    /// One resident object and its memory.
+    public struct Resident: Codable, Sendable {
+        /// "dataset", "split", "model" or "fleet".
+        public let kind: String
+        /// Its name (a fleet's id).
+        public let name: String
+        /// Bytes it holds (features, indices, weights, or a fleet's member outputs).
+        public let bytes: Int
+        public init(kind: String, name: String, bytes: Int) {
+            self.kind = kind
+            self.name = name
+            self.bytes = bytes
         }
     }
     public struct Job: Codable, Sendable {

@@ -52,7 +52,7 @@ struct Stop: ParsableCommand {
 }
 
 struct DatasetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dataset", abstract: "Datasets.", subcommands: [Load.self])
+    static let configuration = CommandConfiguration(commandName: "dataset", abstract: "Datasets.", subcommands: [Load.self, DatasetDeleteCommand.self])
 
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: DatasetLoad.summary)
@@ -81,7 +81,7 @@ struct DatasetCommand: ParsableCommand {
 }
 
 struct SplitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "split", abstract: "Splits.", subcommands: [Create.self, SplitInfoCommand.self])
+    static let configuration = CommandConfiguration(commandName: "split", abstract: "Splits.", subcommands: [Create.self, SplitInfoCommand.self, SplitDeleteCommand.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: SplitCreate.summary)
@@ -109,7 +109,7 @@ struct SplitCommand: ParsableCommand {
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "model", abstract: "Models.",
-                                                    subcommands: [Create.self, Train.self, Info.self, ModelSaveCommand.self, ModelLoadCommand.self,
+                                                    subcommands: [Create.self, Train.self, Info.self, ModelSaveCommand.self, ModelLoadCommand.self, ModelDeleteCommand.self,
                                                                   ModelPredictCommand.self])
 
     struct Create: ParsableCommand {
@@ -234,12 +234,7 @@ struct ForgetCommand: ParsableCommand {
     @Option(help: "Threads for this job.") var threads: Int?
 
     func run() throws {
-        var hyperparameters: [String: JSONValue] = [:]
-        for setting in settings {
-            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes name=value, got '\(setting)'") }
-            hyperparameters[parts[0]] = scalar(parts[1])
-        }
+        let hyperparameters = try parseSettings(settings)
         var params = Forget.Params(model: model, split: split, method: method, output: output, hyperparameters: hyperparameters,
                                    seed: seed, workDoneToken: options.progressToken)
         params.threads = threads
@@ -268,22 +263,3 @@ struct EvaluateCommand: ParsableCommand {
     }
 }
 
-struct AttackCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "attack", abstract: Attack.summary)
-    @OptionGroup var options: GlobalOptions
-    @Option var model: String
-    @Option var split: String
-    @Option(help: "Attack kind: \(Attack.kinds.joined(separator: ", ")).") var kind: String?
-    @Option(help: "How the two sides are sized: \(Attack.balances.joined(separator: ", ")) (both: the larger side is sampled down, so 0.5 is chance; kit: the starting kit's exact procedure).")
-    var balance: String?
-    @Option var seed: UInt64?
-
-    func run() throws {
-        let r = try options.client().call(Attack.self, .init(model: model, split: split, kind: kind, balance: balance, seed: seed))
-        if options.json { return Output.json(r) }
-        Output.fields([("attack", "\(r.kind) (balance: \(r.balance))"), ("model", r.model), ("score", Output.number(r.score)),
-                       ("chance level", Output.number(r.chanceLevel)),
-                       ("members / non-members", "\(r.members) / \(r.nonMembers)"), ("time", Output.seconds(r.seconds))])
-        if let note = r.note { print("note: \(note)") }
-    }
-}

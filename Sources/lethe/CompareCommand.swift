@@ -11,6 +11,17 @@ func scalar(_ text: String) -> JSONValue {
     return .string(text)
 }
 
+/// `--set name=value` options as hyperparameters.
+func parseSettings(_ settings: [String]) throws -> [String: JSONValue] {
+    var hyperparameters: [String: JSONValue] = [:]
+    for setting in settings {
+        let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes name=value, got '\(setting)'") }
+        hyperparameters[parts[0]] = scalar(parts[1])
+    }
+    return hyperparameters
+}
+
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compare", abstract: Compare.summary)
     @OptionGroup var options: GlobalOptions

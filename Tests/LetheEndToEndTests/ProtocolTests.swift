@@ -2,6 +2,7 @@
 // connection (and a daemon) that keeps serving.
 import Foundation
 import JSONRPC
+import LetheProtocol
 import XCTest
 
 final class ProtocolTests: XCTestCase {
@@ -257,5 +258,25 @@ final class DiscoveryTests: XCTestCase {
         guard case .array(let documented)? = served["methods"],
               case .array(let implemented)? = try c.call("initialize").result?["capabilities"]?["methods"] else { return XCTFail() }
         XCTAssertEqual(Set(documented.compactMap { $0["name"]?.stringValue }), Set(implemented.compactMap(\.stringValue)))
+    }
+
+    /// The attack kinds are one list: the daemon's registry (initialize), the protocol's `Attack.kinds` (the CLI's
+    /// help), and the OpenRPC document's enums for attack's kind param and result.
+    func testAttackKindsAreOneList() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let c = try d.connect()
+        guard case .array(let listed)? = try c.call("initialize").result?["capabilities"]?["attacks"] else { return XCTFail() }
+        XCTAssertEqual(listed.compactMap { $0.stringValue }, Attack.kinds, "the registry against Attack.kinds")
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Protocol/lethe.openrpc.json")
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: file))
+        guard case .array(let methods)? = document["methods"],
+              let attack = methods.first(where: { $0["name"]?.stringValue == "attack" }),
+              case .array(let params)? = attack["params"],
+              case .array(let paramEnum)? = params.first(where: { $0["name"]?.stringValue == "kind" })?["schema"]?["enum"],
+              case .array(let resultEnum)? = attack["result"]?["schema"]?["properties"]?["kind"]?["enum"] else { return XCTFail("attack's kind enums") }
+        XCTAssertEqual(paramEnum.compactMap { $0.stringValue }, Attack.kinds, "attack's kind param in the OpenRPC document")
+        XCTAssertEqual(resultEnum.compactMap { $0.stringValue }, Attack.kinds, "attack's result kind in the OpenRPC document")
     }
 }

@@ -10,7 +10,7 @@ extension Daemon {
         if let client = params.clientInfo { logger.info("client \(client.name) \(client.version ?? "") initialised") }
         return .init(
             serverInfo: .init(name: "lethed", version: Self.version),
-            capabilities: .init(methods: methodNames, unlearningMethods: UnlearningRegistry.names, attacks: Attack.kinds,
+            capabilities: .init(methods: methodNames, unlearningMethods: UnlearningRegistry.names, attacks: AttackRegistry.names,
                                 architectures: Architecture.kinds, framings: ["content-length", "lines"]))
     }
 
@@ -24,7 +24,15 @@ extension Daemon {
         let names = await workspace.names
         let now = monotonicSeconds()
         let running = await jobs.all.map { ServerStatus.Job(id: $0.id, method: $0.method, target: $0.target, seconds: now - $0.started) }
+        var resident: [ServerStatus.Resident] = []
+        for name in names.datasets { if let d = try? await workspace.dataset(name) { resident.append(.init(kind: "dataset", name: name, bytes: Self.bytes(d))) } }
+        for name in names.splits { if let s = try? await workspace.split(name) { resident.append(.init(kind: "split", name: name, bytes: Self.bytes(s.split))) } }
+        for name in names.models { if let m = try? await workspace.model(name) { resident.append(.init(kind: "model", name: name, bytes: Self.bytes(m.model))) } }
+        let fleetList = fleets.all
+        for f in fleetList { resident.append(.init(kind: "fleet", name: f.id, bytes: f.residentBytes)) }
+        resident.sort { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : ($0.kind, $0.name) < ($1.kind, $1.name) }
         return .init(version: Self.version, pid: Int(ProcessInfo.processInfo.processIdentifier), uptimeSeconds: now - started,
-                     threads: threads, datasets: names.datasets, splits: names.splits, models: names.models, jobs: running)
+                     threads: threads, datasets: names.datasets, splits: names.splits, models: names.models, jobs: running,
+                     fleets: fleetList.map(\.id), resident: resident)
     }
 }

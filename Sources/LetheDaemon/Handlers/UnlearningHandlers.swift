@@ -1,4 +1,4 @@
-// forget, evaluate and attack.
+// forget and evaluate (attack: AttackHandler.swift).
 import Datasets
 import Evaluation
 import JSONRPC
@@ -49,36 +49,6 @@ extension Daemon {
         return .init(model: p.model, split: p.split, retain: wire(report.retain), forget: wire(report.forget),
                      validation: wire(report.validation), test: wire(report.test),
                      unlearningAccuracy: report.unlearningAccuracy, seconds: monotonicSeconds() - start)
-    }
-
-    func attack(_ p: Attack.Params, _ context: RequestContext) async throws -> Attack.Result {
-        let kind = p.kind ?? "simple"
-        guard Attack.kinds.contains(kind) else {
-            throw RPCError.invalidParams("parameter 'kind': unknown attack '\(kind)'; known: \(Attack.kinds.joined(separator: ", "))")
-        }
-        guard let balance = MIABalance(rawValue: p.balance ?? "both") else {
-            throw RPCError.invalidParams("parameter 'balance': unknown balance '\(p.balance ?? "")'; known: \(MIABalance.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let entry = try await workspace.model(p.model)
-        let splitEntry = try await workspace.split(p.split)
-        let dataset = splitEntry.data
-        try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
-        let seed = p.seed ?? 0
-        let start = monotonicSeconds()
-        let result = try await job(Attack.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
-            let network = Network(model: entry.model)
-            let forget = try Inference.predict(network, on: dataset.train, indices: splitEntry.split.forget, control: control)
-            let test = try Inference.predict(network, on: dataset.test, indices: splitEntry.split.test, control: control)
-            return SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: balance, seed: seed)
-        }
-        var note: String?
-        if result.members != result.nonMembers {
-            note = "the two sides differ in size (\(result.members) members, \(result.nonMembers) non-members): "
-                + "read the score against the chance level \((result.chanceLevel * 1000).rounded() / 1000), not 0.5"
-        }
-        return .init(model: p.model, split: p.split, kind: kind, balance: balance.rawValue, score: result.accuracy,
-                     chanceLevel: result.chanceLevel, folds: result.foldAccuracies, members: result.members,
-                     nonMembers: result.nonMembers, note: note, seconds: monotonicSeconds() - start)
     }
 
     /// Wire values to typed hyperparameter values; the method's specs then check names, kinds and ranges.

@@ -1,0 +1,177 @@
+// Model fleets (fleet/train, fleet/list, fleet/delete) and freeing what a long-lived daemon holds (model/delete,
+// dataset/delete, split/delete).
+import JSONRPC
+
+/// A fleet as `fleet/train` and `fleet/list` describe it.
+public struct FleetSummary: Codable, Sendable {
+    /// The fleet's id ("fleet-3"), for fleet/delete.
+    public let id: String
+    /// "shadow", "retrained" or "unlearned".
+    public let kind: String
+    /// The model it was built from (its architecture and recipe; unlearned fleets start from its weights).
+    public let model: String
+    /// That model's weights fingerprint when the fleet was built.
+    public let modelFingerprint: String
+    /// The split whose examples the members' outputs cover.
+    public let split: String
+    /// Unlearned fleets: the method and the hyperparameters as given.
+    public let method: String?
+    public let hyperparameters: [String: JSONValue]?
+    /// Members trained so far, and their seeds (shadow fleets: indices 0..<K).
+    public let members: Int
+    public let seeds: [UInt64]
+    /// Shadow fleets: the seed of the random halves.
+    public let shadowSeed: UInt64?
+    /// Whether members keep their weights (otherwise only their outputs).
+    public let keepsWeights: Bool
+    /// When members keep their weights: each one's weights fingerprint, in `seeds` order (equal to the fingerprint
+    /// `forget` reports for the same method and seed).
+    public let fingerprints: [String]?
+    /// Memory the fleet holds.
+    public let residentBytes: Int
+    /// Mean seconds to train and measure one member.
+    public let memberSeconds: Double
+    public init(id: String, kind: String, model: String, modelFingerprint: String, split: String, method: String?,
+                hyperparameters: [String: JSONValue]?, members: Int, seeds: [UInt64], shadowSeed: UInt64?, keepsWeights: Bool,
+                fingerprints: [String]?, residentBytes: Int, memberSeconds: Double) {
+        self.id = id
+        self.kind = kind
+        self.model = model
+        self.modelFingerprint = modelFingerprint
+        self.split = split
+        self.method = method
+        self.hyperparameters = hyperparameters
+        self.members = members
+        self.seeds = seeds
+        self.shadowSeed = shadowSeed
+        self.keepsWeights = keepsWeights
+        self.fingerprints = fingerprints
+        self.residentBytes = residentBytes
+        self.memberSeconds = memberSeconds
+    }
+}
+
+public enum FleetTrain: LetheMethod {
+    public static let name = "fleet/train"
+    public static let summary = "Train a fleet of models side by side (LiRA shadows, retrained or unlearned models), reusing every member the daemon already has."
+    /// The fleet kinds.
+    public static let kinds = ["shadow", "retrained", "unlearned"]
+
+    public struct Params: Codable, Sendable {
+        /// "shadow": models on random halves of the pool (training part + test part), each example in exactly half;
+        /// "retrained": `retrain` of the model with seeds seed…seed+count−1; "unlearned": one method from the model
+        /// with those seeds.
+        public var kind: String
+        /// The original model: its architecture and recipe (and, for unlearned fleets, its weights).
+        public var model: String
+        /// The split whose forget, test and validation outputs members keep (and whose retain set retrains use).
+        public var split: String
+        /// Number of members (shadow: even, each example is in exactly count/2 of them).
+        public var count: Int
+        /// First member seed (retrained, unlearned) or the seed of the halves (shadow); default 0.
+        public var seed: UInt64?
+        /// Unlearned fleets: the method (default "finetune") and its hyperparameters.
+        public var method: String?
+        public var hyperparameters: [String: JSONValue]?
+        /// Keep each member's weights too (default false: only the outputs attacks read).
+        public var keepWeights: Bool?
+        /// Threads per member (default 1); members run side by side within the daemon's threads.
+        public var threadsPerModel: Int?
+        public var workDoneToken: ProgressToken?
+        public init(kind: String, model: String, split: String, count: Int, seed: UInt64? = nil, method: String? = nil,
+                    hyperparameters: [String: JSONValue]? = nil, keepWeights: Bool? = nil, threadsPerModel: Int? = nil,
+                    workDoneToken: ProgressToken? = nil) {
+            self.kind = kind
+            self.model = model
+            self.split = split
+            self.count = count
+            self.seed = seed
+            self.method = method
+            self.hyperparameters = hyperparameters
+            self.keepWeights = keepWeights
+            self.threadsPerModel = threadsPerModel
+            self.workDoneToken = workDoneToken
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        /// The fleet after training.
+        public let fleet: FleetSummary
+        /// Members trained by this request, and members that already existed.
+        public let trained: Int
+        public let reused: Int
+        /// Wall time of the request.
+        public let seconds: Double
+        public init(fleet: FleetSummary, trained: Int, reused: Int, seconds: Double) {
+            self.fleet = fleet
+            self.trained = trained
+            self.reused = reused
+            self.seconds = seconds
+        }
+    }
+}
+
+public enum FleetList: LetheMethod {
+    public static let name = "fleet/list"
+    public static let summary = "The fleets the daemon holds, with their members and memory."
+    public typealias Params = NoParams
+    public struct Result: Codable, Sendable {
+        /// Every fleet, oldest first.
+        public let fleets: [FleetSummary]
+        public init(fleets: [FleetSummary]) { self.fleets = fleets }
+    }
+}
+
+public enum FleetDelete: LetheMethod {
+    public static let name = "fleet/delete"
+    public static let summary = "Free a fleet's memory."
+    public struct Params: Codable, Sendable {
+        /// The fleet's id, as fleet/list shows it.
+        public var id: String
+        public init(id: String) { self.id = id }
+    }
+    public typealias Result = DeleteResult
+}
+
+/// What a delete freed.
+public struct DeleteResult: Codable, Sendable {
+    /// The object deleted.
+    public let deleted: String
+    /// Fleets removed with it (they were built from the deleted model or split).
+    public let fleets: [String]
+    /// Bytes no longer held by this object (memory returns once no running job still reads it).
+    public let freedBytes: Int
+    public init(deleted: String, fleets: [String], freedBytes: Int) {
+        self.deleted = deleted
+        self.fleets = fleets
+        self.freedBytes = freedBytes
+    }
+}
+
+/// Params of the delete methods: the object's name.
+public struct DeleteParams: Codable, Sendable {
+    /// The name to delete.
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+public enum ModelDelete: LetheMethod {
+    public static let name = "model/delete"
+    public static let summary = "Remove a resident model (and the fleets built from it); its saved files are untouched."
+    public typealias Params = DeleteParams
+    public typealias Result = DeleteResult
+}
+
+public enum DatasetDelete: LetheMethod {
+    public static let name = "dataset/delete"
+    public static let summary = "Remove a resident dataset; splits drawn from it keep their data until they are deleted too."
+    public typealias Params = DeleteParams
+    public typealias Result = DeleteResult
+}
+
+public enum SplitDelete: LetheMethod {
+    public static let name = "split/delete"
+    public static let summary = "Remove a split (and the fleets built on it)."
+    public typealias Params = DeleteParams
+    public typealias Result = DeleteResult
+}
