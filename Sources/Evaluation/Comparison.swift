@@ -2,8 +2,8 @@
 // unlearning accuracy UA = 1 − forget accuracy, the balanced simple MIA, and SalUn's average gap to retrain.
 //
 // Average gap (Fan et al. ICLR 2024, "SalUn", Tables 1–2, "Avg. Gap"): the mean of the absolute differences from
-// Retrain over UA, MIA, RA and TA, in percentage points. SalUn's MIA column is its MIA-efficacy; Lethe's `compare`
-// uses the balanced simple MIA until MIA-efficacy lands (issue 9), and says so in its result.
+// Retrain over UA, MIA, RA and TA, in percentage points, where SalUn's MIA column is its MIA-efficacy (the
+// confidence feature, MIAEfficacy.swift). The balanced simple MIA is measured too, as its own column.
 import Datasets
 import NeuralNet
 import Tensor
@@ -18,18 +18,21 @@ public struct UnlearningMeasurement: Sendable {
     public let testAccuracy: Double
     /// The balanced simple MIA's score on forget against test (0.5 is chance).
     public let mia: Double
+    /// SalUn's MIA-efficacy (confidence feature): the fraction of forget predicted non-member.
+    public let miaEfficacy: Double
     /// When the forget set holds every training example of some classes (class-wise forgetting): accuracy on the
     /// test examples of the other classes, the "remaining classes" of the literature's class-forgetting tables.
     public var remainingTestAccuracy: Double?
     /// UA = 1 − forget accuracy.
     public var unlearningAccuracy: Double { 1 - forgetAccuracy }
 
-    /// A measurement from its four numbers (remainingTestAccuracy unset).
-    public init(retainAccuracy: Double, forgetAccuracy: Double, testAccuracy: Double, mia: Double) {
+    /// A measurement from its five numbers (remainingTestAccuracy unset).
+    public init(retainAccuracy: Double, forgetAccuracy: Double, testAccuracy: Double, mia: Double, miaEfficacy: Double) {
         self.retainAccuracy = retainAccuracy
         self.forgetAccuracy = forgetAccuracy
         self.testAccuracy = testAccuracy
         self.mia = mia
+        self.miaEfficacy = miaEfficacy
     }
 
     /// Measures a model on a split; the MIA draws from `seed`.
@@ -39,7 +42,9 @@ public struct UnlearningMeasurement: Sendable {
         let forget = try Inference.predict(network, on: dataset.train, indices: split.forget, control: control)
         let test = try Inference.predict(network, on: dataset.test, indices: split.test, control: control)
         let mia = SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: .both, seed: seed)
-        var result = Self(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy, mia: mia.accuracy)
+        let efficacy = try MIAEfficacy.run(retain: retain, test: test, forget: forget, features: [MIAEfficacy.headline])
+        var result = Self(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy,
+                          mia: mia.accuracy, miaEfficacy: efficacy.efficacy)
         let forgotten = forgottenClasses(dataset.train, split: split)
         if !forgotten.isEmpty {
             let kept = test.labels.indices.filter { !forgotten.contains(test.labels[$0]) }
@@ -56,9 +61,9 @@ public struct UnlearningMeasurement: Sendable {
         return Set(inForget.filter { total[$0.key] == $0.value }.keys)
     }
 
-    /// SalUn's average gap to a reference (retrain), in percentage points: mean |Δ| over UA, MIA, RA and TA.
+    /// SalUn's average gap to a reference (retrain), in percentage points: mean |Δ| over UA, MIA-efficacy, RA and TA.
     public func averageGap(to reference: Self) -> Double {
-        let gaps = [unlearningAccuracy - reference.unlearningAccuracy, mia - reference.mia,
+        let gaps = [unlearningAccuracy - reference.unlearningAccuracy, miaEfficacy - reference.miaEfficacy,
                     retainAccuracy - reference.retainAccuracy, testAccuracy - reference.testAccuracy]
         return 100 * gaps.map(abs).reduce(0, +) / 4
     }

@@ -35,6 +35,7 @@
 // Float32 evaluation here: softmax as Predictions.probabilities computes it (e / Σe), sums over classes left to
 // right, logf; torch's vectorised kernels can round the last bit differently, enough at most to flip a point
 // lying on an SVC's boundary.
+import Dispatch
 import NeuralNet
 
 #if canImport(Glibc)
@@ -110,8 +111,12 @@ public enum MIAEfficacy {
     public static let headline = MIAEfficacyFeature.confidence
 
     /// Runs the attack on a model's outputs for retain, test and forget. Retain is cut to its first |test| rows, as
-    /// the reference does.
-    public static func run(retain: Predictions, test: Predictions, forget: Predictions) throws -> MIAEfficacyResult {
+    /// the reference does. `features` chooses the SVCs fitted (all five by default; it must include the headline);
+    /// the fits are independent and run on up to `threads` threads, with the same results for any count.
+    public static func run(retain: Predictions, test: Predictions, forget: Predictions,
+                           features chosen: [MIAEfficacyFeature] = MIAEfficacyFeature.allCases,
+                           threads: Int = 1) throws -> MIAEfficacyResult {
+        precondition(chosen.contains(headline), "MIA-efficacy's features must include the headline (\(headline.rawValue))")
         let start = monotonicSeconds()
         for (name, set) in [("retain", retain), ("test", test), ("forget", forget)] where set.count == 0 {
             throw MIAEfficacyError.emptySet(name)
@@ -125,17 +130,28 @@ public enum MIAEfficacy {
         let shadowOut = features(of: test, rows: test.count)
         let target = features(of: forget, rows: forget.count)
         let labels = [Int](repeating: 1, count: members) + [Int](repeating: 0, count: test.count)
+        var fits = [Result<(member: [Bool], supportVectors: Int), Error>?](repeating: nil, count: chosen.count)
+        fits.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: max(1, min(threads, chosen.count))) { worker in
+                for i in stride(from: worker, to: chosen.count, by: max(1, min(threads, chosen.count))) {
+                    let feature = chosen[i]
+                    (base + i).pointee = Result {
+                        let svm = try RBFSupportVectorClassifier(rows: shadowIn[feature]! + shadowOut[feature]!, labels: labels, c: c)
+                        return (svm.predict(target[feature]!).map { $0 == 1 }, svm.supportVectorCount)
+                    }
+                }
+            }
+        }
         var efficacies: [String: Double] = [:]
         var predictions: [String: [Bool]] = [:]
         var supportVectors: [String: Int] = [:]
-        for feature in MIAEfficacyFeature.allCases {
-            let svm = try RBFSupportVectorClassifier(rows: shadowIn[feature]! + shadowOut[feature]!, labels: labels,
-                                                     c: c)
-            let member = svm.predict(target[feature]!).map { $0 == 1 }
+        for (feature, fit) in zip(chosen, fits) {
+            let (member, count) = try fit!.get()
             // As the reference rounds it: 1 − mean(prediction), not (non-members) / n.
             efficacies[feature.rawValue] = 1 - Double(member.lazy.filter { $0 }.count) / Double(member.count)
             predictions[feature.rawValue] = member
-            supportVectors[feature.rawValue] = svm.supportVectorCount
+            supportVectors[feature.rawValue] = count
         }
         return MIAEfficacyResult(efficacy: efficacies[headline.rawValue]!, headline: headline, perFeature: efficacies,
                                  forgetPredictedMember: predictions, supportVectors: supportVectors, members: members,

@@ -4,7 +4,7 @@ import JSONRPC
 /// `compare`: methods against retrain over seeds, one table.
 public enum Compare: LetheMethod {
     public static let name = "compare"
-    public static let summary = "Run unlearning methods on one model and split against retrain over seeds, and tabulate accuracy, UA, MIA, average gap and time."
+    public static let summary = "Run unlearning methods on one model and split against retrain over seeds, and tabulate accuracy, UA, MIA, MIA-efficacy, average gap, time, and optionally the challenge's forget quality."
 
     /// What `compare` takes.
     public struct Params: Codable, Sendable {
@@ -20,6 +20,10 @@ public enum Compare: LetheMethod {
         public var seeds: [UInt64]?
         /// Threads per method run (default 1): runs go side by side within the daemon's thread budget.
         public var threadsPerMethod: Int?
+        /// When set: the challenge's forget quality for every method, from this many unlearned models per method
+        /// (seeds 0…N−1) against as many retrained ones (one fleet shared by all methods); adds `forgetQuality` and
+        /// `epsilonScore` to the rows. The fleets stay cached for later attacks and compares.
+        public var epsilonModels: Int?
         /// Progress token: every run's stages, prefixed "<method>/<seed> ".
         public var workDoneToken: ProgressToken?
         public init(model: String, split: String, methods: [String]? = nil, hyperparameters: [String: [String: JSONValue]]? = nil,
@@ -62,8 +66,15 @@ public enum Compare: LetheMethod {
         public let remainingTestAccuracy: Stat?
         /// The balanced simple MIA (0.5 is chance).
         public let mia: Stat
-        /// SalUn's average gap to retrain of the same seed, in percentage points: mean |Δ| over UA, MIA, RA, TA.
+        /// SalUn's MIA-efficacy (the confidence feature): the fraction of forget an SVC fitted on retain vs test calls
+        /// non-member. Read it against retrain's.
+        public let miaEfficacy: Stat
+        /// SalUn's average gap to retrain of the same seed, in percentage points: mean |Δ| over UA, MIA-efficacy, RA, TA.
         public let averageGap: Stat
+        /// With `epsilonModels`: the challenge's forget quality F and final score F × (RA_U/RA_R) × (TA_U/TA_R)
+        /// (retrain's row: its fleet against itself is not computed, so absent; "none": absent).
+        public var forgetQuality: Double?
+        public var epsilonScore: Double?
         /// Wall time of the method alone (0 for "none").
         public let seconds: Stat
         /// Mean seconds as a fraction of retrain's mean seconds.
@@ -71,7 +82,7 @@ public enum Compare: LetheMethod {
         /// Every hyperparameter the method used (its first seed's run); absent for "none".
         public let hyperparameters: [String: JSONValue]?
         public init(method: String, retainAccuracy: Stat, forgetAccuracy: Stat, testAccuracy: Stat, unlearningAccuracy: Stat,
-                    remainingTestAccuracy: Stat?, mia: Stat,
+                    remainingTestAccuracy: Stat?, mia: Stat, miaEfficacy: Stat,
                     averageGap: Stat, seconds: Stat, timeFraction: Double, hyperparameters: [String: JSONValue]?) {
             self.method = method
             self.retainAccuracy = retainAccuracy
@@ -80,6 +91,7 @@ public enum Compare: LetheMethod {
             self.unlearningAccuracy = unlearningAccuracy
             self.remainingTestAccuracy = remainingTestAccuracy
             self.mia = mia
+            self.miaEfficacy = miaEfficacy
             self.averageGap = averageGap
             self.seconds = seconds
             self.timeFraction = timeFraction

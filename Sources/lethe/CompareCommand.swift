@@ -31,6 +31,7 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "A method's hyperparameter as method.name=value; repeatable.") var settings: [String] = []
     @Option(help: "Seeds, comma-separated (default 0); rows give mean ± std over them.") var seeds: String?
     @Option(help: "Threads per method run (default 1).") var threadsPerMethod: Int?
+    @Option(help: "Add the NeurIPS 2023 forget quality per method from this many unlearned and retrained models.") var epsilonModels: Int?
 
     func run() throws {
         var hyperparameters: [String: [String: JSONValue]] = [:]
@@ -46,9 +47,10 @@ struct CompareCommand: ParsableCommand {
                 return v
             }
         }
-        let params = Compare.Params(model: model, split: split, methods: methods.map { $0.split(separator: ",").map(String.init) },
+        var params = Compare.Params(model: model, split: split, methods: methods.map { $0.split(separator: ",").map(String.init) },
                                     hyperparameters: hyperparameters.isEmpty ? nil : hyperparameters, seeds: seedList,
                                     threadsPerMethod: threadsPerMethod, workDoneToken: options.progressToken)
+        params.epsilonModels = epsilonModels
         let r = try options.client().call(Compare.self, params)
         if options.json { return Output.json(r) }
         let several = r.seeds.count > 1
@@ -57,9 +59,12 @@ struct CompareCommand: ParsableCommand {
             several ? "\(Output.number(s.mean, digits)) ± \(Output.number(s.std, digits))" : Output.number(s.mean, digits)
         }
         print("")
-        Output.table(["method", "retain acc", "forget acc", "test acc", "UA", "MIA", "avg gap", "seconds", "× retrain"], r.rows.map {
+        let epsilon = r.rows.contains { $0.forgetQuality != nil }
+        Output.table(["method", "retain acc", "forget acc", "test acc", "UA", "MIA", "MIA-eff.", "avg gap", "seconds", "× retrain"]
+                     + (epsilon ? ["F", "score"] : []), r.rows.map {
             [$0.method, pct($0.retainAccuracy), pct($0.forgetAccuracy), pct($0.testAccuracy), pct($0.unlearningAccuracy),
-             num($0.mia, 3), num($0.averageGap, 2), num($0.seconds, 2), $0.method == "none" ? "" : Output.number($0.timeFraction, 2)]
+             num($0.mia, 3), pct($0.miaEfficacy), num($0.averageGap, 2), num($0.seconds, 2), $0.method == "none" ? "" : Output.number($0.timeFraction, 2)]
+                + (epsilon ? [$0.forgetQuality.map { Output.number($0, 3) } ?? "", $0.epsilonScore.map { Output.number($0, 3) } ?? ""] : [])
         })
         print("\(r.seeds.count) seed\(several ? "s" : ""): \(r.notes)")
     }

@@ -35,6 +35,7 @@ struct Demo: ParsableCommand {
         let forgetAccuracy: Double
         let testAccuracy: Double
         let mia: Double
+        let miaEfficacy: Double
         let seconds: Double
     }
 
@@ -75,14 +76,15 @@ struct Demo: ParsableCommand {
         let rows = r.rows.map { row in
             Row(model: row.method == "none" ? "original" : row.method, retainAccuracy: row.retainAccuracy.mean,
                 forgetAccuracy: row.forgetAccuracy.mean, testAccuracy: row.testAccuracy.mean, mia: row.mia.mean,
-                seconds: row.method == "none" ? trained.seconds : row.seconds.mean)
+                miaEfficacy: row.miaEfficacy.mean, seconds: row.method == "none" ? trained.seconds : row.seconds.mean)
         }
         if options.json { return Output.json(Report(rows: rows)) }
         print("")
-        Output.table(["model", "retain acc", "forget acc", "test acc", "MIA (0.5 = chance)", "avg gap", "seconds"], zip(rows, r.rows).map {
+        Output.table(["model", "retain acc", "forget acc", "test acc", "MIA (0.5 = chance)", "MIA-efficacy", "avg gap", "seconds"], zip(rows, r.rows).map {
             [$0.model, Output.percent($0.retainAccuracy), Output.percent($0.forgetAccuracy), Output.percent($0.testAccuracy),
-             Output.number($0.mia, 3), Output.number($1.averageGap.mean, 2), Output.number($0.seconds, 2)]
+             Output.number($0.mia, 3), Output.percent($0.miaEfficacy), Output.number($1.averageGap.mean, 2), Output.number($0.seconds, 2)]
         })
-        print("avg gap: SalUn's mean |Δ| to retrain over UA, MIA, RA and TA, in points; seconds of runs sharing the cores")
+        print("MIA-efficacy: SalUn's fraction of forget an SVC calls non-member (read it against retrain's); avg gap: SalUn's mean |Δ| "
+              + "to retrain over UA, MIA-efficacy, RA and TA, in points; seconds of runs sharing the cores")
     }
 }

@@ -10,6 +10,8 @@ final class CompareTests: XCTestCase {
         try XCTUnwrap(r.result, "\(r)", file: file, line: line)
     }
 
+    private func errorCode(_ r: JSONValue) -> Int? { r["error"]?["code"]?.doubleValue.map { Int($0) } }
+
     private func setUp(_ c: RawConnection, epochs: Int = 4, lr: Double = 0.05) throws {
         _ = try ok(c.call("dataset/load", ["name": "d", "path": .string(try writeSyntheticIDX(train: 300, test: 120)), "classes": 3]))
         _ = try ok(c.call("split/create", ["name": "s", "dataset": "d", "forget": ["count": 40], "seed": 2]))
@@ -36,8 +38,9 @@ final class CompareTests: XCTestCase {
         func measured(_ model: String) throws -> [String: Double] {
             let e = try ok(c.call("evaluate", ["model": .string(model), "split": "s", "threads": 1]))
             let a = try ok(c.call("attack", ["model": .string(model), "split": "s", "seed": 5, "threads": 1]))
+            let svc = try ok(c.call("attack", ["model": .string(model), "split": "s", "kind": "mia-efficacy", "threads": 1]))
             return ["retainAccuracy": e["retain"]!["accuracy"]!.number, "forgetAccuracy": e["forget"]!["accuracy"]!.number,
-                    "testAccuracy": e["test"]!["accuracy"]!.number, "mia": a["score"]!.number]
+                    "testAccuracy": e["test"]!["accuracy"]!.number, "mia": a["score"]!.number, "miaEfficacy": svc["score"]!.number]
         }
         var expected: [String: [String: Double]] = ["none": try measured("m")]
         for (method, h) in [("retrain", [:]), ("finetune", ["epochs": 2]), ("cf-k", ["k": 1, "epochs": 1])] as [(String, [String: JSONValue])] {
@@ -50,13 +53,13 @@ final class CompareTests: XCTestCase {
                 XCTAssertEqual(row(method)[key]?["mean"]?.number, value, "\(method) \(key)")
                 XCTAssertEqual(row(method)[key]?["std"], 0, "one seed")
             }
-            // SalUn's average gap, in points, from the one-by-one numbers.
+            // SalUn's average gap, in points, from the one-by-one numbers: its MIA term is MIA-efficacy.
             let ref = expected["retrain"]!
-            let gap = 100 * (abs((1 - values["forgetAccuracy"]!) - (1 - ref["forgetAccuracy"]!)) + abs(values["mia"]! - ref["mia"]!)
+            let gap = 100 * (abs((1 - values["forgetAccuracy"]!) - (1 - ref["forgetAccuracy"]!)) + abs(values["miaEfficacy"]! - ref["miaEfficacy"]!)
                              + abs(values["retainAccuracy"]! - ref["retainAccuracy"]!) + abs(values["testAccuracy"]! - ref["testAccuracy"]!)) / 4
             XCTAssertEqual(row(method)["averageGap"]?["mean"]?.number ?? .nan, gap, accuracy: 1e-9, method)
         }
-        for key in ["mia", "testAccuracy", "retainAccuracy", "forgetAccuracy"] {
+        for key in ["miaEfficacy", "testAccuracy", "retainAccuracy", "forgetAccuracy"] {
             XCTAssertTrue(expected.values.contains { $0[key]! != expected["retrain"]![key]! }, "the \(key) term of some row's gap is not 0")
         }
         XCTAssertEqual(row("retrain")["averageGap"]?["mean"], 0)
@@ -66,6 +69,30 @@ final class CompareTests: XCTestCase {
 
     /// With a whole class forgotten, rows add test accuracy on the other classes; for the original ("none") it
     /// equals what model/predict's classes give on the test examples of classes 0 and 1 (labels are i mod 3).
+    /// With epsilonModels every method gets the challenge's F from fleets that an epsilon attack then reuses, giving
+    /// the same F and score.
+    func testEpsilonPerMethodIsTheEpsilonAttacksNumberOnTheSameFleets() throws {
+        let d = try DaemonProcess(extraArguments: ["--threads", "2"])
+        defer { d.stop() }
+        let c = try d.connect()
+        try setUp(c, epochs: 2)
+        let r = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["finetune", "random-labels"], "epsilonModels": 3,
+                                          "hyperparameters": ["finetune": ["epochs": 1], "random-labels": ["epochs": 1]]]))
+        guard case .array(let rows)? = r["rows"] else { return XCTFail("\(r)") }
+        func row(_ name: String) -> JSONValue { rows.first { $0["method"]?.stringValue == name }! }
+        XCTAssertNil(row("none")["forgetQuality"])
+        XCTAssertNil(row("retrain")["forgetQuality"])
+        for (method, h) in [("finetune", ["epochs": 1]), ("random-labels", ["epochs": 1])] as [(String, [String: JSONValue])] {
+            let a = try ok(c.call("attack", ["model": "m", "split": "s", "kind": "epsilon", "models": 3, "method": .string(method),
+                                             "hyperparameters": .object(h)]))
+            guard case .array(let fleets)? = a["fleets"] else { return XCTFail("\(a)") }
+            XCTAssertEqual(fleets.compactMap { $0["reused"]?.number }, [3, 3], "\(method): the attack reuses compare's fleets")
+            XCTAssertEqual(row(method)["forgetQuality"], a["epsilon"]?["forgetQuality"], method)
+            XCTAssertEqual(row(method)["epsilonScore"], a["epsilon"]?["score"], method)
+        }
+        XCTAssertEqual(errorCode(try c.call("compare", ["model": "m", "split": "s", "methods": ["finetune"], "epsilonModels": 1])), -32602)
+    }
+
     func testClassForgettingReportsAccuracyOnTheRemainingClasses() throws {
         let d = try DaemonProcess()
         defer { d.stop() }

@@ -2,6 +2,7 @@
 // has the definition, the reference and libsvm). The score is the fraction of forget predicted non-member: higher
 // means the forget set looks more unseen. It has no chance level of its own; read it against retrain's.
 import Evaluation
+import Tensor
 
 struct MIAEfficacyAttack: AttackKind {
     let name = "mia-efficacy"
@@ -9,7 +10,7 @@ struct MIAEfficacyAttack: AttackKind {
 
     func run(_ context: AttackContext) throws -> AttackOutcome {
         let result = try MIAEfficacy.run(retain: try context.predictions(.retain), test: try context.predictions(.test),
-                                         forget: try context.predictions(.forget))
+                                         forget: try context.predictions(.forget), threads: Parallel.threads)
         var outcome = AttackOutcome(score: result.efficacy, scoreName: "efficacy", chanceLevel: nil,
                                     members: result.members, nonMembers: result.nonMembers)
         outcome.features = result.perFeature

@@ -43,13 +43,39 @@ extension Daemon {
             }
         }
         let hyperparameters = given
+        // The challenge's metric per method: one retrained fleet, one unlearned fleet per method, seeds 0…N−1.
+        var epsilonPlans: [String: FleetPlan] = [:]
+        if let n = p.epsilonModels {
+            guard (2...4096).contains(n) else { throw RPCError.invalidParams("parameter 'epsilonModels' must be between 2 and 4096, got \(n)") }
+            epsilonPlans["retrain"] = try await planFleet(kind: .retrained, modelName: p.model, splitName: p.split, count: n, seed: 0, method: nil,
+                                                          hyperparameters: nil, keepWeights: false, threadsPerModel: perRun, field: "epsilonModels")
+            for name in all where name != "retrain" {
+                epsilonPlans[name] = try await planFleet(kind: .unlearned, modelName: p.model, splitName: p.split, count: n, seed: 0, method: name,
+                                                         hyperparameters: p.hyperparameters?[name], keepWeights: false, threadsPerModel: perRun,
+                                                         field: "epsilonModels")
+            }
+        }
+        let plans = epsilonPlans
+        let classes = source.model.classCount
         let runs = all.flatMap { name in seeds.map { (name, $0) } }
         let start = monotonicSeconds()
         let connection = context.connection
         // The whole comparison is one job for server/status and cancellation; its runs are units on the pool.
-        let outcomes = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context, holdsThreads: false) { control in
-            try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters, threads: perRun,
-                              parent: control, token: p.workDoneToken, connection: connection)
+        let (outcomes, epsilons) = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context,
+                                                 holdsThreads: false) { control in
+            let outcomes = try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters,
+                                             threads: perRun, parent: control, token: p.workDoneToken, connection: connection)
+            var epsilons: [String: EpsilonMeasurement] = [:]
+            if let retrained = plans["retrain"] {
+                for name in ["retrain"] + all where plans[name] != nil { _ = try Self.train(plans[name]!, parent: control, token: p.workDoneToken, connection: connection) }
+                for name in all where name != "retrain" {
+                    epsilons[name] = try ComputePool.runHere(threads: nil) {
+                        EpsilonMeasurement(examples: retrained.fleet.examples, classes: classes, unlearned: plans[name]!.members,
+                                           retrained: retrained.members, threads: Parallel.threads)
+                    }
+                }
+            }
+            return (outcomes, epsilons)
         }
         var rows: [Compare.Row] = []
         func stat(_ values: [Double]) -> Compare.Stat { let m = MeanStd(values); return .init(mean: m.mean, std: m.std) }
@@ -61,15 +87,25 @@ extension Daemon {
             return .init(method: name, retainAccuracy: stat(m.map(\.retainAccuracy)), forgetAccuracy: stat(m.map(\.forgetAccuracy)),
                          testAccuracy: stat(m.map(\.testAccuracy)), unlearningAccuracy: stat(m.map(\.unlearningAccuracy)),
                          remainingTestAccuracy: m.allSatisfy { $0.remainingTestAccuracy != nil } ? stat(m.map { $0.remainingTestAccuracy! }) : nil,
-                         mia: stat(m.map(\.mia)),
+                         mia: stat(m.map(\.mia)), miaEfficacy: stat(m.map(\.miaEfficacy)),
                          averageGap: stat(zip(m, reference).map { $0.averageGap(to: $1.measurement) }), seconds: seconds,
                          timeFraction: retrainSeconds > 0 ? seconds.mean / retrainSeconds : 0,
                          hyperparameters: results.first?.hyperparameters.mapValues(Self.wire))
         }
         rows.append(row("none", seeds.map { outcomes["none/\($0)"]! }))
-        for name in all { rows.append(row(name, seeds.map { outcomes["\(name)/\($0)"]! })) }
-        return .init(model: p.model, split: p.split, seeds: seeds, rows: rows,
-                     notes: "mia is the balanced simple MIA; averageGap is SalUn's mean |Δ| to retrain of the same seed over UA, MIA, RA and TA, in points",
+        for name in all {
+            var r = row(name, seeds.map { outcomes["\(name)/\($0)"]! })
+            r.forgetQuality = epsilons[name]?.result.forgetQuality
+            r.epsilonScore = epsilons[name]?.score
+            rows.append(r)
+        }
+        var notes = "mia is the balanced simple MIA; miaEfficacy is SalUn's MIA-efficacy (confidence feature); averageGap is SalUn's mean |Δ| "
+            + "to retrain of the same seed over UA, MIA-efficacy, RA and TA, in points"
+        if let n = p.epsilonModels {
+            notes += "; forgetQuality and epsilonScore are the NeurIPS 2023 challenge's F and final score from \(n) unlearned models per method "
+                + "(seeds 0…\(n - 1)) against \(n) retrained ones (\(plans["retrain"]!.fleet.id))"
+        }
+        return .init(model: p.model, split: p.split, seeds: seeds, rows: rows, notes: notes,
                      seconds: monotonicSeconds() - start)
     }
 
