@@ -68,15 +68,20 @@ protocol-check: release
 	if expect_exit $$pid2 1 "exit without shutdown"; then pid2=; else failed=1; fi; \
 	exit $$failed
 
-# Models trained in real PyTorch, exported to safetensors, predict the same in Lethe (needs TORCH_PYTHON; not in CI).
+# Models trained in real PyTorch, exported to safetensors, predict the same in Lethe (needs TORCH_PYTHON; not in CI);
+# then the attack numbers (epsilon, mia-efficacy, lira) recomputed from the daemon's outputs with scikit-learn and the
+# NeurIPS 2023 organisers' metric.py, which is not in this repository: `git clone
+# https://github.com/google-deepmind/unlearning_evaluation` and set UNLEARNING_EVALUATION_DIR to the clone (unset, that
+# comparison is skipped).
 crosscheck: release
-	@test -n "$(TORCH_PYTHON)" || { echo "crosscheck: set TORCH_PYTHON to a Python with torch, numpy and safetensors"; exit 1; }
+	@test -n "$(TORCH_PYTHON)" || { echo "crosscheck: set TORCH_PYTHON to a Python with torch, numpy, safetensors, scikit-learn and scipy"; exit 1; }
 	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
 	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
 	"$(TORCH_PYTHON)" Tests/acceptance/torch_crosscheck.py "$$sock" "$$dir/work" && \
-	"$(TORCH_PYTHON)" Tests/acceptance/torch_methods_crosscheck.py "$$sock" "$$dir/work"
+	"$(TORCH_PYTHON)" Tests/acceptance/torch_methods_crosscheck.py "$$sock" "$$dir/work" && \
+	UNLEARNING_EVALUATION_DIR="$(UNLEARNING_EVALUATION_DIR)" "$(TORCH_PYTHON)" Tests/acceptance/attacks_crosscheck.py "$$sock" "$$dir/work"
 
 # Unit and end-to-end tests, the protocol's schema check, then the demo's acceptance check. Everything runs on the
 # release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take

@@ -35,12 +35,14 @@ public struct UnlearningMeasurement: Sendable {
         self.miaEfficacy = miaEfficacy
     }
 
-    /// Measures a model on a split; the MIA draws from `seed`.
-    public static func measure(_ model: Model, dataset: Dataset, split: Split, seed: UInt64, control: JobControl?) throws -> Self {
+    /// Measures a model on a split; the MIA draws from `seed`; `predict` (default: inference) supplies the outputs.
+    public static func measure(_ model: Model, dataset: Dataset, split: Split, seed: UInt64, control: JobControl?,
+                               predict: Evaluator.Predict? = nil) throws -> Self {
         let network = Network(model: model)
-        let retain = try Inference.predict(network, on: dataset.train, indices: split.retain, control: control)
-        let forget = try Inference.predict(network, on: dataset.train, indices: split.forget, control: control)
-        let test = try Inference.predict(network, on: dataset.test, indices: split.test, control: control)
+        let outputs: Evaluator.Predict = predict ?? { try Inference.predict(network, on: $0, indices: $1, control: control) }
+        let retain = try outputs(dataset.train, split.retain)
+        let forget = try outputs(dataset.train, split.forget)
+        let test = try outputs(dataset.test, split.test)
         let mia = SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: .both, seed: seed)
         let efficacy = try MIAEfficacy.run(retain: retain, test: test, forget: forget, features: [MIAEfficacy.headline])
         var result = Self(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy,

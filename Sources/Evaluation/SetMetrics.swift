@@ -22,11 +22,16 @@ public enum Evaluator {
         SetMetrics(count: p.count, accuracy: p.accuracy, meanLoss: p.meanLoss)
     }
 
-    /// Evaluates a model on the four parts of a split.
-    public static func report(model: Model, dataset: Dataset, split: Split, control: JobControl? = nil) throws -> ModelReport {
+    /// How a model's outputs on examples are obtained: computed, or from a cache of earlier ones.
+    public typealias Predict = (LabeledExamples, [Int]) throws -> Predictions
+
+    /// Evaluates a model on the four parts of a split; `predict` (default: inference) supplies the outputs.
+    public static func report(model: Model, dataset: Dataset, split: Split, control: JobControl? = nil,
+                              predict: Predict? = nil) throws -> ModelReport {
         let network = Network(model: model)
         func run(_ source: LabeledExamples, _ indices: [Int]) throws -> SetMetrics {
-            metrics(try Inference.predict(network, on: source, indices: indices, control: control))
+            if let predict { return metrics(try predict(source, indices)) }
+            return metrics(try Inference.predict(network, on: source, indices: indices, control: control))
         }
         return ModelReport(retain: try run(dataset.train, split.retain), forget: try run(dataset.train, split.forget),
                            validation: try run(dataset.test, split.validation), test: try run(dataset.test, split.test))

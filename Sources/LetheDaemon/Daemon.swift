@@ -13,6 +13,8 @@ public actor Daemon {
     let workspace = Workspace()
     /// Model fleets for the attacks that need many models (Fleets/Fleet.swift).
     let fleets = FleetStore()
+    /// Model outputs on dataset parts, computed once (OutputsCache.swift).
+    let outputs = OutputsCache()
     let jobs = JobTable()
     let logger: Logger
     let started = monotonicSeconds()

@@ -83,8 +83,12 @@ public enum ServerStatus: LetheMethod {
         public let resident: [Resident]
         /// The sum of `resident`'s bytes.
         public let residentBytes: Int
+        /// The outputs cache: model outputs on dataset parts, computed once and shared by evaluate, attack, compare
+        /// and model/predict.
+        public let outputsCache: CacheStats
         public init(version: String, pid: Int, uptimeSeconds: Double, threads: Int, datasets: [String], splits: [String],
-                    models: [String], jobs: [Job], fleets: [String], resident: [Resident]) {
+                    models: [String], jobs: [Job], fleets: [String], resident: [Resident], outputsCache: CacheStats) {
+            self.outputsCache = outputsCache
             self.fleets = fleets
             self.resident = resident
             self.residentBytes = resident.reduce(0) { $0 + $1.bytes }
@@ -98,6 +102,25 @@ public enum ServerStatus: LetheMethod {
             self.jobs = jobs
         }
     }
+    /// What the outputs cache holds and how often it answered.
+    public struct CacheStats: Codable, Sendable {
+        /// Cached (model, examples) outputs, and the bytes they hold.
+        public let entries: Int
+        public let bytes: Int
+        /// The most it may hold; the least recently used entries go first.
+        public let budgetBytes: Int
+        /// Lookups answered from the cache, and lookups that computed.
+        public let hits: Int
+        public let misses: Int
+        public init(entries: Int, bytes: Int, budgetBytes: Int, hits: Int, misses: Int) {
+            self.entries = entries
+            self.bytes = bytes
+            self.budgetBytes = budgetBytes
+            self.hits = hits
+            self.misses = misses
+        }
+    }
+
     /// One resident object and its memory.
     public struct Resident: Codable, Sendable {
         /// "dataset", "split", "model" or "fleet".

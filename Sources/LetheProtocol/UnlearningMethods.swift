@@ -70,16 +70,39 @@ public struct SetMetricsResult: Codable, Sendable {
 
 public enum Evaluate: LetheMethod {
     public static let name = "evaluate"
-    public static let summary = "Accuracy and mean cross-entropy of a model on a split's retain, forget, validation and test sets."
+    public static let summary = "Accuracy and mean cross-entropy of a model on a split's retain, forget, validation and test sets, and optionally its outputs against a reference model's on forget."
 
     public struct Params: Codable, Sendable {
+        /// The model to evaluate.
         public var model: String
+        /// The split whose four parts it is evaluated on.
         public var split: String
+        /// A model to compare outputs with on the forget set (usually the retrained one): adds `reference`.
+        public var reference: String?
         /// Threads for this job (default: the daemon's).
         public var threads: Int?
-        public init(model: String, split: String) {
+        public init(model: String, split: String, reference: String? = nil) {
             self.model = model
             self.split = split
+            self.reference = reference
+        }
+    }
+
+    /// The model's outputs against a reference model's on the forget set.
+    public struct ReferenceResult: Codable, Sendable {
+        /// The reference model.
+        public let model: String
+        /// Mean Jensen–Shannon divergence of the two softmax distributions, in nats (0 identical, at most ln 2).
+        public let jsDivergence: Double
+        /// Mean Euclidean distance between the two probability vectors.
+        public let l2Distance: Double
+        /// Fraction of forget examples on which both predict the same class.
+        public let agreement: Double
+        public init(model: String, jsDivergence: Double, l2Distance: Double, agreement: Double) {
+            self.model = model
+            self.jsDivergence = jsDivergence
+            self.l2Distance = l2Distance
+            self.agreement = agreement
         }
     }
 
@@ -92,9 +115,12 @@ public enum Evaluate: LetheMethod {
         public let test: SetMetricsResult
         /// UA = 1 − forget accuracy.
         public let unlearningAccuracy: Double
+        /// With a `reference` model: the outputs compared on the forget set.
+        public let reference: ReferenceResult?
         public let seconds: Double
         public init(model: String, split: String, retain: SetMetricsResult, forget: SetMetricsResult, validation: SetMetricsResult,
-                    test: SetMetricsResult, unlearningAccuracy: Double, seconds: Double) {
+                    test: SetMetricsResult, unlearningAccuracy: Double, reference: ReferenceResult? = nil, seconds: Double) {
+            self.reference = reference
             self.model = model
             self.split = split
             self.retain = retain

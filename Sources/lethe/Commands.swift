@@ -251,15 +251,20 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option var model: String
     @Option var split: String
+    @Option(help: "A model (usually the retrained one) to compare outputs with on the forget set.") var reference: String?
 
     func run() throws {
-        let r = try options.client().call(Evaluate.self, .init(model: model, split: split))
+        let r = try options.client().call(Evaluate.self, .init(model: model, split: split, reference: reference))
         if options.json { return Output.json(r) }
         let rows = [("retain", r.retain), ("forget", r.forget), ("validation", r.validation), ("test", r.test)].map {
             [$0.0, "\($0.1.count)", Output.percent($0.1.accuracy), Output.number($0.1.loss)]
         }
         Output.table(["set", "examples", "accuracy", "loss"], rows)
         print("unlearning accuracy (1 - forget accuracy): \(Output.percent(r.unlearningAccuracy))")
+        if let ref = r.reference {
+            print("against \(ref.model) on forget: JS divergence \(Output.number(ref.jsDivergence, 4)), L2 distance \(Output.number(ref.l2Distance, 4)), "
+                  + "agreement \(Output.percent(ref.agreement))")
+        }
     }
 }
 

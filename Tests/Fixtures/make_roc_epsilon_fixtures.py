@@ -35,8 +35,9 @@ import os
 import subprocess
 import sys
 
-if not sys.flags.optimize:
-    # metric.py's `assert thr_eps` cannot run with assertions on (see the docstring).
+if __name__ == "__main__" and not sys.flags.optimize:
+    # metric.py's `assert thr_eps` cannot run with assertions on (see the docstring). Only when run as a script:
+    # Tests/acceptance/attacks_crosscheck.py imports load_metric and run_metric (and re-executes itself under -O).
     sys.exit(subprocess.call([sys.executable, "-O", os.path.abspath(__file__)] + sys.argv[1:]))
 
 import numpy as np

@@ -123,7 +123,13 @@ def softmax32(logits):
 
 
 def features(logits, labels):
-    p = softmax32(logits)
+    return features_of_probabilities(softmax32(logits), labels)
+
+
+def features_of_probabilities(p, labels):
+    """The five features from float32 probabilities p (Tests/acceptance/attacks_crosscheck.py passes lethed's own
+    softmax output here)."""
+    p = np.asarray(p, dtype=F32)
     n = len(labels)
     correctness = (np.argmax(p, axis=1) == labels).astype(np.int32)
     confidence = p[np.arange(n), labels]

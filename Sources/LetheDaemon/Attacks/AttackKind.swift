@@ -71,10 +71,13 @@ final class AttackContext: @unchecked Sendable {
     let control: JobControl
     /// The fleets the kind declared, trained before `run` starts.
     let plans: [FleetKind: FleetPlan]
+    private let outputs: OutputsCache
     private let lock = NSLock()
     private(set) var written: [String: String] = [:]
 
-    init(request: AttackRequest, target: Model, data: Dataset, split: Split, control: JobControl, plans: [FleetKind: FleetPlan]) {
+    init(request: AttackRequest, target: Model, data: Dataset, split: Split, control: JobControl, plans: [FleetKind: FleetPlan],
+         outputs: OutputsCache) {
+        self.outputs = outputs
         self.request = request
         self.target = target
         self.data = data
@@ -83,9 +86,9 @@ final class AttackContext: @unchecked Sendable {
         self.plans = plans
     }
 
-    /// The target's predictions on a part of the split.
+    /// The target's predictions on a part of the split (from the daemon's outputs cache when it has them).
     func predictions(_ part: SplitPart) throws -> Predictions {
-        try Inference.predict(Network(model: target), on: part.isTraining ? data.train : data.test, indices: part.indices(split), control: control)
+        try outputs.predictions(target, on: part.isTraining ? data.train : data.test, indices: part.indices(split), control: control)
     }
 
     /// A declared fleet and its wanted members, in seed order (trained before `run`).

@@ -47,6 +47,7 @@ extension Daemon {
         }
         if let directory = request.outputs { try Self.makeDirectory(directory, field: "outputs") }
         let plansFinal = plans
+        let cache = outputs
         let jobThreads = p.threads ?? threads
         let connection = context.connection
         let start = monotonicSeconds()
@@ -59,7 +60,7 @@ extension Daemon {
                 uses.append(.init(id: plan.fleet.id, kind: fleetKind.rawValue, members: plan.seeds.count, trained: fill.trained, reused: fill.reused))
             }
             let attackContext = AttackContext(request: request, target: target.model, data: splitEntry.data, split: splitEntry.split,
-                                              control: control, plans: plansFinal)
+                                              control: control, plans: plansFinal, outputs: cache)
             let outcome = try ComputePool.runHere(threads: jobThreads) { try kind.run(attackContext) }
             return (outcome, uses, attackContext.written)
         }

@@ -56,6 +56,7 @@ extension Daemon {
             }
         }
         let plans = epsilonPlans
+        let cache = outputs
         let classes = source.model.classCount
         let runs = all.flatMap { name in seeds.map { (name, $0) } }
         let start = monotonicSeconds()
@@ -64,7 +65,7 @@ extension Daemon {
         let (outcomes, epsilons) = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context,
                                                  holdsThreads: false) { control in
             let outcomes = try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters,
-                                             threads: perRun, parent: control, token: p.workDoneToken, connection: connection)
+                                             threads: perRun, parent: control, token: p.workDoneToken, connection: connection, outputs: cache)
             var epsilons: [String: EpsilonMeasurement] = [:]
             if let retrained = plans["retrain"] {
                 for name in ["retrain"] + all where plans[name] != nil { _ = try Self.train(plans[name]!, parent: control, token: p.workDoneToken, connection: connection) }
@@ -119,7 +120,7 @@ extension Daemon {
     /// per run, as many side by side as the compute pool's free threads allow. Keys are "method/seed".
     static func runUnits(_ runs: [(String, UInt64)], model source: ModelEntry, dataset: Dataset, split: Split,
                          given: [String: Hyperparameters], threads: Int, parent: JobControl, token: ProgressToken?,
-                         connection: Connection) throws -> [String: UnitOutcome] {
+                         connection: Connection, outputs: OutputsCache) throws -> [String: UnitOutcome] {
         let seeds = Array(Set(runs.map(\.1))).sorted()
         let units: [(String, UInt64)] = seeds.map { ("none", $0) } + runs
         let results = UnitResults()
@@ -144,7 +145,10 @@ extension Daemon {
                         used = outcome.hyperparameters
                     }
                     let seconds = name == "none" ? 0 : monotonicSeconds() - start
-                    let measurement = try UnlearningMeasurement.measure(model, dataset: dataset, split: split, seed: seed, control: control)
+                    // The original's outputs come from the daemon's cache: every seed's "none" row, and later requests, share them.
+                    let measurement = try UnlearningMeasurement.measure(
+                        model, dataset: dataset, split: split, seed: seed, control: control,
+                        predict: name == "none" ? { try outputs.predictions(model, on: $0, indices: $1, control: control) } : nil)
                     results.set("\(name)/\(seed)", .success(UnitOutcome(measurement: measurement, seconds: seconds, hyperparameters: used)))
                 } catch {
                     results.set("\(name)/\(seed)", .failure(error))

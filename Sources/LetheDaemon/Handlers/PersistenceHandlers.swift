@@ -77,8 +77,12 @@ extension Daemon {
         }
         let start = monotonicSeconds()
         let path = p.path
+        let cache = outputs
         let (values, predictions, accuracy) = try await job(ModelPredict.name, target: p.model, token: p.workDoneToken, context: context) { control in
-            let out = try Inference.predict(Network(model: model), on: source, indices: indices, control: control)
+            // Dataset and split parts come from the outputs cache; inline inputs are computed every time.
+            let out = try labelled && source is LabeledExamples
+                ? cache.predictions(model, on: source as! LabeledExamples, indices: indices, control: control)
+                : Inference.predict(Network(model: model), on: source, indices: indices, control: control)
             var values = out.logits
             if outputKind == "probabilities" {
                 for i in 0..<out.count { values.replaceSubrange((i * classes)..<((i + 1) * classes), with: out.probabilities(i)) }

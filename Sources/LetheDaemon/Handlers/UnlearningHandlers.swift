@@ -41,14 +41,30 @@ extension Daemon {
         let splitEntry = try await workspace.split(p.split)
         let dataset = splitEntry.data
         try Self.checkFits(entry.model, dataset, datasetName: splitEntry.dataset)
+        var reference: ModelEntry?
+        if let name = p.reference { reference = try await workspace.model(name) }
+        if let reference, reference.model.classCount != entry.model.classCount {
+            throw RPCError(code: .shapeMismatch, message: "parameter 'reference': model '\(p.reference!)' has \(reference.model.classCount) classes but '\(p.model)' has \(entry.model.classCount)")
+        }
+        if let reference { try Self.checkFits(reference.model, dataset, datasetName: splitEntry.dataset) }
+        let referenceEntry = reference
         let start = monotonicSeconds()
-        let report = try await job(Evaluate.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
-            try Evaluator.report(model: entry.model, dataset: dataset, split: splitEntry.split, control: control)
+        let cache = outputs
+        let (report, compared) = try await job(Evaluate.name, target: p.model, token: nil, threads: p.threads, context: context) { control in
+            let predict: Evaluator.Predict = { try cache.predictions(entry.model, on: $0, indices: $1, control: control) }
+            let report = try Evaluator.report(model: entry.model, dataset: dataset, split: splitEntry.split, control: control, predict: predict)
+            let compared = try referenceEntry.map { reference in
+                ReferenceComparison.compare(try predict(dataset.train, splitEntry.split.forget),
+                                            to: try cache.predictions(reference.model, on: dataset.train, indices: splitEntry.split.forget, control: control))
+            }
+            return (report, compared)
         }
         func wire(_ m: SetMetrics) -> SetMetricsResult { .init(count: m.count, accuracy: m.accuracy, loss: m.meanLoss) }
         return .init(model: p.model, split: p.split, retain: wire(report.retain), forget: wire(report.forget),
-                     validation: wire(report.validation), test: wire(report.test),
-                     unlearningAccuracy: report.unlearningAccuracy, seconds: monotonicSeconds() - start)
+                     validation: wire(report.validation), test: wire(report.test), unlearningAccuracy: report.unlearningAccuracy,
+                     reference: compared.map { Evaluate.ReferenceResult(model: p.reference!, jsDivergence: $0.jsDivergence,
+                                                                        l2Distance: $0.l2Distance, agreement: $0.agreement) },
+                     seconds: monotonicSeconds() - start)
     }
 
     /// Wire values to typed hyperparameter values; the method's specs then check names, kinds and ranges.
