@@ -194,4 +194,38 @@ final class AttackTests: XCTestCase {
         _ = try ok(c.call("dataset/delete", ["name": "d"]))
         XCTAssertEqual(errorCode(try c.call("attack", ["model": "m", "split": "s"])), 1)
     }
+
+    /// fleet/train reports each member's progress and is cancelled like any job: members finished before the cancel
+    /// stay in the fleet, and the next request trains only the rest.
+    func testCancellingAFleetKeepsTheMembersAlreadyTrained() throws {
+        let d = try DaemonProcess(extraArguments: ["--threads", "2"])
+        defer { d.stop() }
+        let c = try d.connect()
+        _ = try ok(c.call("dataset/load", ["name": "d", "path": .string(try writeSyntheticIDX(train: 240, test: 120)), "classes": 3]))
+        _ = try ok(c.call("split/create", ["name": "s", "dataset": "d", "forget": ["count": 24], "seed": 2]))
+        _ = try ok(c.call("model/create", ["name": "m", "architecture": ["kind": "mlp", "hidden": [16]], "dataset": "d", "seed": 1]))
+        _ = try ok(c.call("model/train", ["model": "m", "dataset": "d", "epochs": 400, "batchSize": 4]))
+        // Two threads per member on a two-thread daemon: one member at a time.
+        let id = try c.send("fleet/train", ["kind": "retrained", "model": "m", "split": "s", "count": 3, "threadsPerModel": 2,
+                                            "workDoneToken": "f"])
+        var first: Substring?
+        while true {
+            guard let message = try c.readOneMessage() else { return XCTFail("connection closed") }
+            if message["id"] != nil { return XCTFail("fleet/train finished before the cancel: \(message)") }
+            guard let stage = message["params"]?["value"]?["stage"]?.stringValue else { continue }
+            let words = stage.split(separator: " ")  // "<fleet id> <kind> <seed> <stage>"
+            XCTAssertEqual(Array(words.prefix(2)), ["fleet-1", "retrained"], stage)
+            XCTAssertEqual(words.last, "retrain", stage)
+            if first == nil { first = words[2] } else if words[2] != first { break }  // the second member started: the first is done
+        }
+        try c.notify("$/cancelRequest", ["id": id])
+        var reply: JSONValue?
+        while reply == nil { if let m = try c.readOneMessage(), m["id"] != nil { reply = m } }
+        XCTAssertEqual(reply?["error"]?["code"], -32800, "\(String(describing: reply))")
+        guard case .array(let fleets)? = try ok(c.call("fleet/list"))["fleets"] else { return XCTFail() }
+        XCTAssertEqual(fleets.first?["seeds"], .array([.number(Double(first!)!)]), "the member finished before the cancel stays")
+        let again = try ok(c.call("fleet/train", ["kind": "retrained", "model": "m", "split": "s", "count": 3]))
+        XCTAssertEqual(again["reused"], 1)
+        XCTAssertEqual(again["trained"], 2)
+    }
 }
