@@ -2,7 +2,7 @@
 # what the Swift toolchain does not bring.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev dataset-fashion-mnist socat
+APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev libsqlite3-dev dataset-fashion-mnist socat
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
@@ -32,7 +32,7 @@ release: deps
 # Starts a release lethed on a private socket, runs the demo, and stops lethed again whatever happens.
 define run_demo
 	@bin="$(RELEASE_BIN)"; sock="$(DEMO_SOCKET)"; \
-	"$$bin/lethed" --socket "$$sock" 2>"$${TMPDIR:-/tmp}/lethed-demo.log" & pid=$$!; \
+	"$$bin/lethed" --socket "$$sock" --state-dir "$$(dirname "$$sock")/state" 2>"$${TMPDIR:-/tmp}/lethed-demo.log" & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
 	"$$bin/lethe" demo --socket "$$sock" $(1)
@@ -56,13 +56,13 @@ protocol-check: release
 	expect_exit() { if ! gone $$1; then echo "FAIL  lethed is still running 10 s after $$3"; return 1; fi; \
 	  wait $$1; code=$$?; if [ $$code != $$2 ]; then echo "FAIL  lethed exited with code $$code after $$3, expected $$2"; return 1; fi; \
 	  echo "PASS  lethed exited with code $$2 after $$3"; }; \
-	failed=0; sock="$$dir/lethed.sock"; "$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
+	failed=0; sock="$$dir/lethed.sock"; "$$bin/lethed" --socket "$$sock" --state-dir "$$dir/state" 2>"$$dir/lethed.log" & pid=$$!; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
 	python3 Protocol/check_replies.py --shutdown "$$sock" || failed=1; \
 	if expect_exit $$pid 0 "shutdown and exit"; then pid=; else failed=1; fi; \
 	if [ -n "$$pid" ]; then :; elif [ -e "$$sock" ]; then echo "FAIL  lethed left its socket file behind"; failed=1; \
 	else echo "PASS  lethed removed its socket file"; fi; \
-	sock2="$$dir/exit.sock"; "$$bin/lethed" --socket "$$sock2" 2>"$$dir/lethed-exit.log" & pid2=$$!; \
+	sock2="$$dir/exit.sock"; "$$bin/lethed" --socket "$$sock2" --state-dir "$$dir/state2" 2>"$$dir/lethed-exit.log" & pid2=$$!; \
 	for i in $$(seq 100); do [ -S "$$sock2" ] && break; sleep 0.1; done; \
 	python3 Protocol/check_replies.py --exit-only "$$sock2" || failed=1; \
 	if expect_exit $$pid2 1 "exit without shutdown"; then pid2=; else failed=1; fi; \
@@ -76,7 +76,7 @@ protocol-check: release
 crosscheck: release
 	@test -n "$(TORCH_PYTHON)" || { echo "crosscheck: set TORCH_PYTHON to a Python with torch, numpy, safetensors, scikit-learn and scipy"; exit 1; }
 	@bin="$(RELEASE_BIN)"; dir="$$(mktemp -d)"; sock="$$dir/lethed.sock"; \
-	"$$bin/lethed" --socket "$$sock" 2>"$$dir/lethed.log" & pid=$$!; \
+	"$$bin/lethed" --socket "$$sock" --state-dir "$$dir/state" 2>"$$dir/lethed.log" & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
 	for i in $$(seq 100); do [ -S "$$sock" ] && break; sleep 0.1; done; \
 	"$(TORCH_PYTHON)" Tests/acceptance/torch_crosscheck.py "$$sock" "$$dir/work" && \

@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
-// Lethe: a machine-unlearning workbench. Module layout and dependency direction follow DESIGN.md §1:
-//   Tensor ← NeuralNet ← {Datasets, Unlearning, Evaluation} ← LetheDaemon ← lethed
+// Lethe: a machine-unlearning workbench. Module layout and dependency direction follow Docs/Architecture.md §1:
+//   Tensor ← NeuralNet ← Datasets ← {Unlearning, Evaluation} ← LetheDaemon ← lethed
 //   JSONRPC ← LetheProtocol ← {LetheDaemon, lethe}      (the CLI links no engine code)
 import PackageDescription
 
@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // System libraries (installed by `make deps`).
@@ -42,6 +43,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ],
         // The OpenRPC document (Protocol/lethe.openrpc.json links here), served by rpc.discover.
         resources: [.copy("Resources/lethe.openrpc.json")],

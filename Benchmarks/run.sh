@@ -26,7 +26,7 @@ RESNET_BATCHES=${RESNET_BATCHES:-3}
 RESNET_INFER=${RESNET_INFER:-512}
 BIN=$(swift build -c release --show-bin-path)
 ANCHOR=${ANCHOR:-../shared/bench/torch_fmnist.py}
-PEAK=${PEAK_GFLOPS:-228}   # FMA peak of two cores here (DESIGN.md §8)
+PEAK=${PEAK_GFLOPS:-228}   # FMA peak of two cores here (Docs/Architecture.md §8)
 
 gemm=$("$BIN/lethe-bench" gemm "$THREADS")
 echo "$gemm"

@@ -60,11 +60,11 @@ def num(stat, seeds, digits):
 def table(result, class_forget):
     seeds = len(result["seeds"])
     ta = "TA (other classes)" if class_forget else "TA"
-    lines = [f"| method | UA | RA | {ta} | MIA | avg gap | seconds | × retrain |", "|---|---|---|---|---|---|---|---|"]
+    lines = [f"| method | UA | RA | {ta} | MIA | MIA-efficacy | avg gap | seconds | × retrain |", "|---|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         test = r["remainingTestAccuracy"] if class_forget else r["testAccuracy"]
         lines.append(f"| `{r['method']}` | {pct(r['unlearningAccuracy'], seeds)} | {pct(r['retainAccuracy'], seeds)} | {pct(test, seeds)} | "
-                     f"{num(r['mia'], seeds, 3)} | {num(r['averageGap'], seeds, 2)} | {num(r['seconds'], seeds, 1)} | "
+                     f"{num(r['mia'], seeds, 3)} | {pct(r['miaEfficacy'], seeds)} | {num(r['averageGap'], seeds, 2)} | {num(r['seconds'], seeds, 1)} | "
                      f"{'' if r['method'] == 'none' else format(r['timeFraction'], '.2f')} |")
     return "\n".join(lines)
 
@@ -102,7 +102,7 @@ def main():
     bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, capture_output=True, text=True).stdout.strip()
     work = tempfile.mkdtemp(prefix="lethe-unlearning-")
     sock = os.path.join(work, "lethed.sock")
-    daemon = subprocess.Popen([os.path.join(bin_dir, "lethed"), "--socket", sock], stderr=open(os.path.join(work, "lethed.log"), "w"))
+    daemon = subprocess.Popen([os.path.join(bin_dir, "lethed"), "--socket", sock, "--state-dir", os.path.join(work, "state")], stderr=open(os.path.join(work, "lethed.log"), "w"))
     try:
         for _ in range(100):
             if os.path.exists(sock):

@@ -963,6 +963,31 @@ class Checker:
         self.call_ok("dataset/delete", "dataset/delete", {"name": f"{tag}-gone"})
         self.call_error("dataset/delete of an unknown dataset", "dataset/delete", {"name": f"{tag}-none"}, 1, "none")
 
+    def check_runs(self, tag):
+        """The run store: the session's jobs are runs; show, export and delete one."""
+        listed, _ = self.call_ok("run/list", "run/list", {"kind": "attack", "limit": 3})
+        if listed is None or not listed["runs"]:
+            self.expect(False, "run/list lists the session's attack runs", json.dumps(listed))
+            return
+        self.expect(listed["total"] >= 5 and all(r["kind"] == "attack" for r in listed["runs"]) and len(listed["runs"]) == 3,
+                    "run/list filters by kind and pages", f"total {listed['total']}, {len(listed['runs'])} runs")
+        run_id = listed["runs"][-1]["id"]
+        shown, _ = self.call_ok("run/show", "run/show", {"id": run_id})
+        if shown is not None:
+            self.expect(shown["status"] == "succeeded" and "result" in shown, "run/show has the run's status and result",
+                        json.dumps({k: shown.get(k) for k in ("id", "status", "kind")}))
+        path = os.path.join(tempfile.mkdtemp(), f"{tag}-runs.jsonl")
+        exported, _ = self.call_ok("run/export", "run/export", {"path": path, "kind": "attack"})
+        if exported is not None:
+            lines = open(path).read().splitlines()
+            self.expect(exported["runs"] == listed["total"] == len(lines), "run/export writes one line per selected run",
+                        f"{exported['runs']} runs, {len(lines)} lines, total {listed['total']}")
+        self.call_error("run/export in an unknown format", "run/export", {"path": path, "format": "xml"}, -32602, "format")
+        self.call_error("run/list with an unknown status", "run/list", {"status": "lost"}, -32602, "status")
+        self.call_error("run/show of an unknown run", "run/show", {"id": 999999}, 1, "999999")
+        self.call_ok("run/delete", "run/delete", {"ids": [run_id]})
+        self.call_error("run/delete of a deleted run", "run/delete", {"ids": [run_id]}, 1, str(run_id))
+
     def check_architectures(self, ds, tag, data_dir):
         """model/create for each kind of the zoo (tiny sizes), and model/info on them."""
         specs = [
@@ -1090,6 +1115,7 @@ class Checker:
             self.expect(retrain["averageGap"]["mean"] == 0 and retrain["timeFraction"] == 1, "retrain is compare's reference (gap 0, time 1)",
                         json.dumps(retrain))
         self.check_attacks_and_fleets(model, split, tag, data_dir)
+        self.check_runs(tag)
         self.call_error("compare with an unknown method", "compare", {"model": model, "split": split, "methods": ["forgetful"]}, -32602, "forgetful")
         self.call_ok("model/info", "model/info", {"model": model})
         self.call_error("unknown model (model/info)", "model/info", {"model": "no-such-model"}, 1, "no-such-model")

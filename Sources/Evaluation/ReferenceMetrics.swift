@@ -1,5 +1,5 @@
 // How close a model's outputs are to a reference model's (usually the retrained one) on the same examples
-// (DESIGN.md §7): the Jensen–Shannon divergence and the L2 distance of the two softmax distributions, averaged over
+// (Docs/Architecture.md §7): the Jensen–Shannon divergence and the L2 distance of the two softmax distributions, averaged over
 // the examples, and the fraction of examples on which both predict the same class. JS is in nats (0 for identical
 // outputs, at most ln 2); the literature reports it on the forget set to ask whether an unlearned model answers
 // there as the retrained one would (e.g. Chundawat et al., AAAI 2023, "bad teacher", its ZRF uses the same JS).

@@ -1,4 +1,4 @@
-// Per-set metrics: accuracy and mean cross-entropy on retain, forget, validation and test (DESIGN.md §7).
+// Per-set metrics: accuracy and mean cross-entropy on retain, forget, validation and test (Docs/Architecture.md §7).
 import Datasets
 import NeuralNet
 

@@ -1,4 +1,4 @@
-// The two framings of one socket (DESIGN.md §5), told apart by the first byte of a connection:
+// The two framings of one socket (Docs/Architecture.md §5), told apart by the first byte of a connection:
 //   - LSP: `Content-Length: N\r\n` (other headers allowed), `\r\n`, then N bytes of JSON;
 //   - lines: one JSON value per line, `\n`-terminated (blank lines ignored).
 // The parser is plain byte handling with no I/O, so the daemon (SwiftNIO) and the clients (POSIX sockets)

@@ -74,4 +74,6 @@ final class Connection: @unchecked Sendable {
 struct RequestContext: Sendable {
     let id: RequestID?
     let connection: Connection
+    /// The run this request is recorded as, when it is one (Runs/RunRecording.swift).
+    var run: RunRecorder? = nil
 }

@@ -15,6 +15,8 @@ public actor Daemon {
     let fleets = FleetStore()
     /// Model outputs on dataset parts, computed once (OutputsCache.swift).
     let outputs = OutputsCache()
+    /// Where every run is recorded (Runs/RunStore.swift); nil for a daemon that records nothing (unit tests).
+    let runs: RunStore?
     let jobs = JobTable()
     let logger: Logger
     let started = monotonicSeconds()
@@ -24,7 +26,8 @@ public actor Daemon {
     /// Called on `exit` with the process exit code (0 after `shutdown`, 1 otherwise, as in LSP).
     nonisolated private let onExit: @Sendable (Int32) -> Void
 
-    public init(threads: Int, logger: Logger, onExit: @escaping @Sendable (Int32) -> Void) {
+    public init(threads: Int, logger: Logger, stateDirectory: String? = nil, onExit: @escaping @Sendable (Int32) -> Void) throws {
+        self.runs = try stateDirectory.map { try RunStore(directory: $0) }
         self.threads = threads
         self.logger = logger
         self.onExit = onExit
@@ -129,7 +132,11 @@ public actor Daemon {
             throw RPCError(code: .shuttingDown, message: "the server is shutting down and only accepts 'exit'")
         }
         let run = handler.run
-        return try await run(message.params, RequestContext(id: message.id, connection: connection))
+        let context = RequestContext(id: message.id, connection: connection)
+        if let runs, Self.recordedMethods.contains(message.method) {
+            return try await recorded(message.method, params: message.params, context: context, store: runs) { try await run(message.params, $0) }
+        }
+        return try await run(message.params, context)
     }
 
     nonisolated private func encode<T: Encodable>(_ value: T) -> [UInt8]? {

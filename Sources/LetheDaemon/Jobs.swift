@@ -12,18 +12,23 @@ struct RunningJob: Sendable {
     let method: String
     let target: String
     let started: Double
+    /// Cancels the job (a daemon stopping on SIGTERM cancels them all).
+    let control: JobControl
 }
 
 actor JobTable {
     private var next = 1
     private var running: [Int: RunningJob] = [:]
 
-    func start(method: String, target: String) -> Int {
+    func start(method: String, target: String, control: JobControl) -> Int {
         let id = next
         next += 1
-        running[id] = RunningJob(id: id, method: method, target: target, started: monotonicSeconds())
+        running[id] = RunningJob(id: id, method: method, target: target, started: monotonicSeconds(), control: control)
         return id
     }
+
+    /// Asks every running job to stop at its next check.
+    func cancelAll() { running.values.forEach { $0.control.cancel() } }
 
     func finish(_ id: Int) { running[id] = nil }
 
@@ -105,8 +110,14 @@ extension Daemon {
         if let token, token.stringValue == nil, token.doubleValue == nil {
             throw RPCError.invalidParams("parameter 'workDoneToken' must be a string or a number")
         }
-        let control = JobControl(progress: Self.progressReporter(token, connection))
-        let jobID = await jobs.start(method: method, target: target)
+        context.run?.setThreads(jobThreads)
+        let report = Self.progressReporter(token, connection)
+        let run = context.run
+        let control = JobControl(progress: run == nil ? report : { progress in
+            report?(progress)
+            run?.progress(progress)
+        })
+        let jobID = await jobs.start(method: method, target: target, control: control)
         if let id = context.id { connection.register(control, for: id) }
         let outcome: Result<T, Error>
         do { outcome = .success(try await ComputePool.run(threads: holdsThreads ? jobThreads : nil) { try work(control) }) } catch { outcome = .failure(error) }

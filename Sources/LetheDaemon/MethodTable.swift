@@ -46,6 +46,11 @@ extension Daemon {
             .method(ModelDelete.self) { p, _ in try await d.deleteModel(p) },
             .method(DatasetDelete.self) { p, _ in try await d.deleteDataset(p) },
             .method(SplitDelete.self) { p, _ in try await d.deleteSplit(p) },
+            // The run store (RunHandlers.swift).
+            .method(RunList.self) { p, _ in try await d.runList(p) },
+            .method(RunShow.self) { p, _ in try await d.runShow(p) },
+            .method(RunExport.self) { p, _ in try await d.runExport(p) },
+            .method(RunDelete.self) { p, _ in try await d.runDelete(p) },
         ]
     }
 }

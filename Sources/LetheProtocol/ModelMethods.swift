@@ -1,7 +1,7 @@
 // model/* methods.
 import JSONRPC
 
-/// A model architecture of the zoo (DESIGN.md §2).
+/// A model architecture of the zoo (Docs/Architecture.md §2.5).
 public struct ArchitectureSpec: Codable, Sendable, Equatable {
     /// "mlp", "cnn", "resnet18" or "layers".
     public var kind: String

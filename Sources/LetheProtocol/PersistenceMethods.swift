@@ -131,7 +131,7 @@ public enum ModelPredict: LetheMethod {
     public static let name = "model/predict"
     public static let summary = "Logits or probabilities of a model for inline inputs or dataset examples, inline or written to an .npy file."
 
-    /// Inline inputs are capped so arrays travel in files, not JSON (DESIGN.md §4).
+    /// Inline inputs are capped so arrays travel in files, not JSON (Docs/Architecture.md §4.6).
     public static let maximumInlineInputs = 1024
     public static let maximumInlineValues = 100_000
 

@@ -1,4 +1,4 @@
-// Model specifications of the zoo (DESIGN.md §2). Layers carry PyTorch's module names, which fix the state_dict
+// Model specifications of the zoo (Docs/Architecture.md §2.5). Layers carry PyTorch's module names, which fix the state_dict
 // names: `mlp`, `cnn` and `layers` are nn.Sequential (layers named by index: "1.weight"); `resnet18` uses
 // torchvision's names ("conv1.weight", "layer1.0.bn1.running_mean", "fc.bias").
 

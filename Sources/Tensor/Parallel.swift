@@ -1,5 +1,5 @@
 // Work split over the job's threads. Chunks are fixed by the count and the thread count alone, so results that
-// combine per-chunk partial sums are the same bits for the same thread count (DESIGN.md §2, determinism).
+// combine per-chunk partial sums are the same bits for the same thread count (Docs/Architecture.md §2.4).
 
 public enum Parallel {
     /// Threads the engine's own kernels may use on the calling thread: each job sets its own, so jobs with

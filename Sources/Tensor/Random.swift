@@ -1,5 +1,5 @@
 // Seeded random numbers. Every random draw in Lethe comes from a generator owned by the job, so the same
-// request with the same seed gives the same bits (DESIGN.md §2). xoshiro256** seeded through splitmix64.
+// request with the same seed gives the same bits (Docs/Architecture.md §2.4). xoshiro256** seeded through splitmix64.
 
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)

@@ -7,7 +7,7 @@
 //   starting at α and reaching α/E in the last epoch (no_l1_epochs defaults to 0, so it is never exactly 0);
 // - SGD momentum 0.9, weight decay 5e-4 on top of the L1 term, batch 256, MultiStepLR at 91/136 (constant here).
 // Lethe follows the code: `TrainingLoop`'s gradient hook adds α_t·sign(θ) to every parameter's gradient after
-// backward, with α_t from the step's epoch. Defaults: α 1e-4, 10 epochs, lr 0.01 (DESIGN §6 from the paper; the
+// backward, with α_t from the step's epoch. Defaults: α 1e-4, 10 epochs, lr 0.01 (from the paper; the
 // README's FT_prune command passes --alpha 0.2 to another variant), batch 128 instead of 256 for the zoo.
 import Datasets
 import NeuralNet

@@ -9,7 +9,7 @@
 // `TrainingLoop` in `.sequential` order over [forget, retain].
 // Where Lethe differs:
 // - Labels are drawn uniformly over the *other* classes (a wrong label always), as the paper describes random
-//   labelling and DESIGN §6 specifies; the code's randint over all classes keeps the true label for 1 in K examples.
+//   labelling; the code's randint over all classes keeps the true label for 1 in K examples.
 // - Defaults: 10 epochs, lr 0.013 (the paper's setting for RL/SalUn; the repository's README runs SalUn with lr 0.1),
 //   momentum 0.9, weight decay 5e-4; batch 128 instead of 256 for the zoo's smaller models.
 import Datasets

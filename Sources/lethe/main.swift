@@ -8,7 +8,7 @@ struct Lethe: ParsableCommand {
         commandName: "lethe",
         abstract: "Machine unlearning from the command line: talks to lethed over its Unix socket.",
         subcommands: [Status.self, DatasetCommand.self, SplitCommand.self, ModelCommand.self, ForgetCommand.self,
-                      EvaluateCommand.self, AttackCommand.self, CompareCommand.self, FleetCommand.self, Demo.self, Stop.self])
+                      EvaluateCommand.self, AttackCommand.self, CompareCommand.self, FleetCommand.self, RunsCommand.self, Demo.self, Stop.self])
 }
 
 // Daemon errors print as one clear line with their code, and exit non-zero.

@@ -23,6 +23,16 @@ struct Lethed: AsyncParsableCommand {
     @Option(help: "Largest accepted frame in bytes.")
     var maxFrameBytes: Int = 16 << 20
 
+    @Option(help: "Where runs are recorded (created with mode 0700; default: $XDG_STATE_HOME/lethe, else ~/.local/state/lethe).")
+    var stateDir: String = Lethed.defaultStateDirectory
+
+    /// $XDG_STATE_HOME/lethe, else ~/.local/state/lethe (the XDG base-directory rule for state).
+    static var defaultStateDirectory: String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/lethe" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/state/lethe"
+    }
+
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         // Logs go to stderr only: the protocol stream stays clean.
@@ -39,19 +49,28 @@ struct Lethed: AsyncParsableCommand {
             unlink(path)
             _exit(code)
         }
+        // Everything the daemon creates (the socket and the run store first of all) is private to this user from the start.
+        umask(0o077)
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(threads: max(1, threads), logger: logger, stateDirectory: stateDir, onExit: stop)
+        } catch {
+            logger.critical("cannot open the run store in \(stateDir): \(error)")
+            Foundation.exit(1)
+        }
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                logger.info("signal \(sig): stopping")
-                stop(0)
+                logger.info("signal \(sig): cancelling running jobs and stopping")
+                Task {
+                    await daemon.stopOnSignal()
+                    stop(0)
+                }
             }
             source.resume()
             Lethed.signalSources.append(source)
         }
-        // Everything the daemon creates (the socket first of all) is private to this user from the start.
-        umask(0o077)
-        let daemon = Daemon(threads: max(1, threads), logger: logger, onExit: stop)
         let server = LetheServer(configuration: ServerConfiguration(socketPath: path, maximumFrameSize: maxFrameBytes),
                                  daemon: daemon, logger: logger)
         do {

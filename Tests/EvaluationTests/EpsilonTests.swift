@@ -190,7 +190,7 @@ final class EpsilonTests: XCTestCase {
         XCTAssertEqual(one.epsilons, swapped.epsilons)
     }
 
-    /// The metric's noise floor (DESIGN.md §7: F ≈ 0.19 at N = 512 with both groups from one distribution).
+    /// The metric's noise floor (Docs/Architecture.md §7: F ≈ 0.19 at N = 512 with both groups from one distribution).
     /// The fixture ran metric.py on 24 such examples (N = 512, regenerated here bit for bit from its seed);
     /// per-example ε and F must match it. Then 200 fresh examples give F near 0.19.
     func testNoiseFloorAtN512() throws {

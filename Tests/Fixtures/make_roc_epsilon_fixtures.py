@@ -231,7 +231,7 @@ def main():
            "cases": epsilon_cases(metric, recorded), "logit_confidence": logit_confidence_case(),
            "sanity": previous.get("sanity")}
     if "--sanity" in sys.argv:
-        # Both groups from one distribution, N = 512: the metric's noise floor (DESIGN.md: F about 0.19).
+        # Both groups from one distribution, N = 512: the metric's noise floor (Docs/Architecture.md §7: F about 0.19).
         models, examples, seed = 512, 24, 512
         specs = [(0.0, 1.0)] * examples
         u = draw(seed, models, examples, specs)

@@ -16,11 +16,15 @@ final class DaemonProcess {
         return dir.appendingPathComponent("lethed")
     }
 
-    init(extraArguments: [String] = []) throws {
+    /// The daemon's run store directory: private to this daemon unless a test passes one (to restart on the same store).
+    let stateDirectory: String
+
+    init(extraArguments: [String] = [], stateDirectory: String? = nil) throws {
         let dir = NSTemporaryDirectory() + "lethe-e2e-\(UUID().uuidString.prefix(8))"
         socketPath = dir + "/lethed.sock"
+        self.stateDirectory = stateDirectory ?? dir + "/state"
         process.executableURL = Self.binary
-        process.arguments = ["--socket", socketPath, "--log-level", "warning"] + extraArguments
+        process.arguments = ["--socket", socketPath, "--log-level", "warning", "--state-dir", self.stateDirectory] + extraArguments
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -3,6 +3,7 @@
 // the test are the same commands.
 import Foundation
 import JSONRPC
+import LetheProtocol
 import XCTest
 
 final class DocsTests: XCTestCase {
@@ -22,15 +23,8 @@ final class DocsTests: XCTestCase {
         return commands
     }
 
-    func testBringYourOwnDataSessionRunsAsWritten() throws {
-        let doc = try String(contentsOf: Self.root.appendingPathComponent("Docs/BringYourOwnData.md"), encoding: .utf8)
-        let commands = Self.testedCommands(doc)
-        XCTAssertGreaterThanOrEqual(commands.count, 8, "the tested block was found")
-
-        let daemon = try DaemonProcess()
-        defer { daemon.stop() }
-        let work = NSTemporaryDirectory() + "lethe-docs-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("Tests/Fixtures/byod").path, toPath: work)
+    /// Runs `commands` with the real CLI against `daemon`, in `work`; each must exit 0.
+    static func run(_ commands: [[String]], daemon: DaemonProcess, in work: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let lethe = DaemonProcess.binary.deletingLastPathComponent().appendingPathComponent("lethe")
         for command in commands {
             let p = Process()
@@ -44,8 +38,20 @@ final class DocsTests: XCTestCase {
             try p.run()
             p.waitUntilExit()
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            XCTAssertEqual(p.terminationStatus, 0, "\(command.joined(separator: " ")): \(message)")
+            XCTAssertEqual(p.terminationStatus, 0, "\(command.joined(separator: " ")): \(message)", file: file, line: line)
         }
+    }
+
+    func testBringYourOwnDataSessionRunsAsWritten() throws {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("Docs/BringYourOwnData.md"), encoding: .utf8)
+        let commands = Self.testedCommands(doc)
+        XCTAssertGreaterThanOrEqual(commands.count, 8, "the tested block was found")
+
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let work = NSTemporaryDirectory() + "lethe-docs-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("Tests/Fixtures/byod").path, toPath: work)
+        try Self.run(commands, daemon: daemon, in: work)
         // What section 3 reads back.
         func npyShape(_ name: String) throws -> String {
             let b = try Data(contentsOf: URL(fileURLWithPath: "\(work)/\(name)"))
@@ -57,5 +63,26 @@ final class DocsTests: XCTestCase {
         let c = try daemon.connect()
         let reloaded = try c.call("model/load", ["name": "back", "path": .string("\(work)/unlearned.safetensors")])
         XCTAssertEqual(reloaded.result?["architecture"]?["hidden"], [8, 6], "\(reloaded)")
+    }
+
+    /// Docs/Attacks.md's session: every attack kind, a reference evaluation and compare with epsilon, as written.
+    func testAttacksSessionRunsAsWritten() throws {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("Docs/Attacks.md"), encoding: .utf8)
+        let commands = Self.testedCommands(doc)
+        XCTAssertGreaterThanOrEqual(commands.count, 12, "the tested block was found")
+        let kinds = Set(commands.compactMap { c in c.firstIndex(of: "--kind").map { c[$0 + 1] } })
+        XCTAssertEqual(kinds, Set(Attack.kinds.filter { $0 != "simple" }), "the session runs every kind beyond simple")
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let work = NSTemporaryDirectory() + "lethe-docs-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("Tests/Fixtures/byod").path, toPath: work)
+        try Self.run(commands, daemon: daemon, in: work)
+        for file in ["eps/epsilons.npy", "eps/unlearned_confidences.npy", "eps/retrained_confidences.npy", "lira/scores.npy", "lira/labels.npy"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/\(file)"), file)
+        }
+        let c = try daemon.connect()
+        guard case .array(let fleets)? = try c.call("fleet/list").result?["fleets"] else { return XCTFail() }
+        XCTAssertEqual(fleets.compactMap { $0["kind"]?.stringValue }.sorted(), ["retrained", "shadow", "unlearned"],
+                       "one fleet of each kind: ulira and compare reused epsilon's")
     }
 }

@@ -156,7 +156,7 @@ final class ProtocolTests: XCTestCase {
     func testSecondDaemonOnALiveSocketRefusesToStart() throws {
         let p = Process()
         p.executableURL = DaemonProcess.binary
-        p.arguments = ["--socket", Self.daemon.socketPath]
+        p.arguments = ["--socket", Self.daemon.socketPath, "--state-dir", NSTemporaryDirectory() + "lethe-second-\(UUID().uuidString.prefix(8))"]
         p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()

@@ -105,7 +105,7 @@ final class UnlearningTests: XCTestCase {
     }
 
     func testRegistryNamesTheMethods() {
-        // The methods of DESIGN.md §6 and issue 8, each registered once.
+        // The methods of Docs/Architecture.md §6 and issue 8, each registered once.
         XCTAssertEqual(Set(UnlearningRegistry.names), ["retrain", "finetune", "gradient-ascent", "neggrad+", "random-labels", "salun", "l1-sparse",
                                                        "scrub", "ssd", "bad-teacher", "fisher", "boundary-shrink", "reset-finetune", "cf-k", "eu-k"])
         XCTAssertEqual(UnlearningRegistry.names.count, 15)

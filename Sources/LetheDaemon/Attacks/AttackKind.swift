@@ -1,6 +1,6 @@
 // The attack registry: one file per kind, one line each in `AttackRegistry.all`. A kind says which fleets it reads
 // (the handler plans and checks them before the job waits for cores) and turns the target's outputs and the
-// fleets' members into one result shape (Attack.Result). DESIGN.md §7 has the definitions.
+// fleets' members into one result shape (Attack.Result). Docs/Architecture.md §7 has the definitions.
 import Datasets
 import Evaluation
 import Foundation

@@ -3,7 +3,7 @@
 // reuses every member that exists. A member keeps its logits on the examples attacks read (the split's forget,
 // test and validation sets) and its retain accuracy; its weights only when asked, so hundreds fit in memory.
 //
-// Kinds (DESIGN.md §7):
+// Kinds (Docs/Architecture.md §4.4):
 //   shadow     K models on random halves of the pool (training part + test part), each pool example in exactly
 //              K/2 of them — LiRA's `keep` construction (Carlini et al. 2022, reference `train.py`: argsort of
 //              uniform draws per example, first K/2 in). Members train with the original's recipe.

@@ -37,4 +37,15 @@ extension Daemon {
                      fleets: fleetList.map(\.id), resident: resident,
                      outputsCache: .init(entries: cache.entries, bytes: cache.bytes, budgetBytes: outputs.budget, hits: cache.hits, misses: cache.misses))
     }
+
+    /// SIGTERM and SIGINT: refuse new work, cancel every running job (their requests are answered -32800 and their
+    /// runs recorded cancelled), wait for them to stop (at most 10 s), then close the run store. The caller removes
+    /// the socket and exits.
+    public func stopOnSignal() async {
+        isShuttingDown = true
+        await jobs.cancelAll()
+        for _ in 0..<500 where !(await jobs.all.isEmpty) { try? await Task.sleep(nanoseconds: 20_000_000) }
+        try? await Task.sleep(nanoseconds: 150_000_000)  // the cancelled requests' replies and run records go out
+        do { try runs?.cancelRunning(); try runs?.close() } catch { logger.error("run store: \(error)") }
+    }
 }
