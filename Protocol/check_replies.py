@@ -963,6 +963,21 @@ class Checker:
         self.call_ok("dataset/delete", "dataset/delete", {"name": f"{tag}-gone"})
         self.call_error("dataset/delete of an unknown dataset", "dataset/delete", {"name": f"{tag}-none"}, 1, "none")
 
+    def check_library(self, model, tag):
+        """model/save without a path puts the model in the library; model/list shows it; model/load reads it by name."""
+        saved, _ = self.call_ok("model/save (to the library)", "model/save", {"model": model})
+        listed, _ = self.call_ok("model/list", "model/list")
+        if saved is not None and listed is not None:
+            entry = next((m for m in listed["models"] if m["name"] == model), None)
+            self.expect(entry is not None and entry["resident"] and entry["saved"] and entry["path"] == saved["path"],
+                        "model/list shows the model resident and saved in the library", json.dumps(entry))
+        loaded, _ = self.call_ok("model/load (from the library)", "model/load", {"name": model, "replace": True})
+        if saved is not None and loaded is not None:
+            self.expect(loaded["fingerprint"] == saved["fingerprint"], "model/load by name gives back the saved weights",
+                        f"{loaded['fingerprint']} vs {saved['fingerprint']}")
+        self.call_error("model/list with a parameter", "model/list", {"bogus": 1}, -32602, "bogus")
+        self.call_error("model/load of a name the library lacks", "model/load", {"name": f"{tag}-never-saved"}, 1, "library")
+
     def check_runs(self, tag):
         """The run store: the session's jobs are runs; show, export and delete one."""
         listed, _ = self.call_ok("run/list", "run/list", {"kind": "attack", "limit": 3})
@@ -1116,6 +1131,7 @@ class Checker:
                         json.dumps(retrain))
         self.check_attacks_and_fleets(model, split, tag, data_dir)
         self.check_runs(tag)
+        self.check_library(model, tag)
         self.call_error("compare with an unknown method", "compare", {"model": model, "split": split, "methods": ["forgetful"]}, -32602, "forgetful")
         self.call_ok("model/info", "model/info", {"model": model})
         self.call_error("unknown model (model/info)", "model/info", {"model": "no-such-model"}, 1, "no-such-model")

@@ -39,6 +39,7 @@ extension Daemon {
             .method(ModelSave.self) { p, c in try await d.saveModel(p, c) },
             .method(ModelLoad.self) { p, c in try await d.loadModel(p, c) },
             .method(ModelPredict.self) { p, c in try await d.predict(p, c) },
+            .method(ModelList.self) { _, _ in await d.listModels() },
             // Fleets and freeing memory (FleetHandlers.swift).
             .method(FleetTrain.self) { p, c in try await d.fleetTrain(p, c) },
             .method(FleetList.self) { _, _ in await d.fleetList() },

@@ -45,13 +45,15 @@ public enum SplitInfo: LetheMethod {
 
 public enum ModelSave: LetheMethod {
     public static let name = "model/save"
-    public static let summary = "Write a model to a safetensors file (PyTorch state_dict names), atomically."
+    public static let summary = "Write a model to a safetensors file (PyTorch state_dict names), atomically; without a path, into the daemon's model library by name."
 
     public struct Params: Codable, Sendable {
+        /// The model to save.
         public var model: String
-        /// The file to write; an existing file is replaced atomically.
-        public var path: String
-        public init(model: String, path: String) {
+        /// The file to write; an existing file is replaced atomically. Without it the model is saved by name in the
+        /// daemon's library (`<state-dir>/models/<model>.safetensors`), which model/list and model/load read.
+        public var path: String?
+        public init(model: String, path: String? = nil) {
             self.model = model
             self.path = path
         }
@@ -77,11 +79,13 @@ public enum ModelSave: LetheMethod {
 
 public enum ModelLoad: LetheMethod {
     public static let name = "model/load"
-    public static let summary = "Load a model from a safetensors file: Lethe's own, or a PyTorch export given its architecture."
+    public static let summary = "Load a model from a safetensors file (Lethe's own, or a PyTorch export given its architecture), or by name from the daemon's model library."
 
     public struct Params: Codable, Sendable {
+        /// The name it gets in the workspace.
         public var name: String
-        public var path: String
+        /// The file to read; without it, the model saved under `name` in the daemon's library.
+        public var path: String?
         /// Needed for files without Lethe's metadata (PyTorch exports); overrides the metadata when given.
         public var architecture: ArchitectureSpec?
         /// A loaded dataset whose example shape and class count the model takes (or give inputShape and classes).
@@ -90,7 +94,7 @@ public enum ModelLoad: LetheMethod {
         public var classes: Int?
         /// Replace an existing model of that name; default false.
         public var replace: Bool?
-        public init(name: String, path: String, architecture: ArchitectureSpec? = nil, dataset: String? = nil,
+        public init(name: String, path: String? = nil, architecture: ArchitectureSpec? = nil, dataset: String? = nil,
                     inputShape: [Int]? = nil, classes: Int? = nil, replace: Bool? = nil) {
             self.name = name
             self.path = path
@@ -192,5 +196,38 @@ public enum ModelPredict: LetheMethod {
             self.accuracy = accuracy
             self.seconds = seconds
         }
+    }
+}
+
+public enum ModelList: LetheMethod {
+    public static let name = "model/list"
+    public static let summary = "The models resident in the daemon and those saved in its library, by name."
+    public typealias Params = NoParams
+
+    /// One model: resident, saved in the library, or both.
+    public struct Entry: Codable, Sendable {
+        /// Its name.
+        public let name: String
+        /// Whether it is in memory, and its weights' fingerprint when it is.
+        public let resident: Bool
+        public let fingerprint: String?
+        /// Whether the library holds it, where, and the file's size.
+        public let saved: Bool
+        public let path: String?
+        public let bytes: Int?
+        public init(name: String, resident: Bool, fingerprint: String?, saved: Bool, path: String?, bytes: Int?) {
+            self.name = name
+            self.resident = resident
+            self.fingerprint = fingerprint
+            self.saved = saved
+            self.path = path
+            self.bytes = bytes
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        /// Every model by name, sorted.
+        public let models: [Entry]
+        public init(models: [Entry]) { self.models = models }
     }
 }

@@ -109,7 +109,7 @@ struct SplitCommand: ParsableCommand {
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "model", abstract: "Models.",
-                                                    subcommands: [Create.self, Train.self, Info.self, ModelSaveCommand.self, ModelLoadCommand.self, ModelDeleteCommand.self,
+                                                    subcommands: [Create.self, Train.self, Info.self, ModelSaveCommand.self, ModelLoadCommand.self, ModelDeleteCommand.self, ModelListCommand.self,
                                                                   ModelPredictCommand.self])
 
     struct Create: ParsableCommand {

@@ -85,10 +85,10 @@ struct ModelSaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "save", abstract: ModelSave.summary)
     @OptionGroup var options: GlobalOptions
     @Option(help: "Model to save.") var model: String
-    @Option(help: "The .safetensors file to write.") var path: String
+    @Option(help: "The .safetensors file to write (default: the daemon's model library, by name).") var path: String?
 
     func run() throws {
-        let absolute = URL(fileURLWithPath: path).path  // the daemon's working directory is not ours
+        let absolute = path.map { URL(fileURLWithPath: $0).path }  // the daemon's working directory is not ours
         let r = try options.client().call(ModelSave.self, .init(model: model, path: absolute))
         if options.json { return Output.json(r) }
         Output.fields([("model", r.model), ("file", r.path), ("tensors", "\(r.tensors)"), ("bytes", "\(r.bytes)"), ("fingerprint", r.fingerprint)])
@@ -99,7 +99,7 @@ struct ModelLoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "load", abstract: ModelLoad.summary)
     @OptionGroup var options: GlobalOptions
     @Option(help: "Name in the workspace.") var name: String
-    @Option(help: "The .safetensors file.") var path: String
+    @Option(help: "The .safetensors file (default: the model saved under --name in the daemon's library).") var path: String?
     @Option(help: "Architecture of the zoo, for files without Lethe's metadata (PyTorch exports).") var architecture: String?
     @Option(help: "Hidden widths of an mlp, comma-separated.") var hidden: String?
     @Option(help: "Dataset whose example shape and classes the model takes.") var dataset: String?
@@ -110,7 +110,7 @@ struct ModelLoadCommand: ParsableCommand {
     func run() throws {
         let spec = try architecture.map { ArchitectureSpec(kind: $0, hidden: try numbers(hidden, "--hidden")) }
         let r = try options.client().call(ModelLoad.self, .init(
-            name: name, path: URL(fileURLWithPath: path).path, architecture: spec, dataset: dataset,
+            name: name, path: path.map { URL(fileURLWithPath: $0).path }, architecture: spec, dataset: dataset,
             inputShape: try numbers(inputShape, "--input-shape"), classes: classes, replace: replace ? true : nil))
         if options.json { return Output.json(r) }
         Output.fields([("model", r.name), ("file", r.path), ("architecture", r.architecture.kind), ("input shape", "\(r.inputShape)"),
@@ -143,5 +143,18 @@ struct ModelPredictCommand: ParsableCommand {
             Output.table(["#", "class"] + (0..<r.classCount).map { "\($0)" },
                          values.enumerated().prefix(20).map { i, row in ["\(i)", "\(r.predictions[i])"] + row.map { Output.number($0) } })
         }
+    }
+}
+
+struct ModelListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: ModelList.summary)
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let r = try options.client().call(ModelList.self, .init())
+        if options.json { return Output.json(r) }
+        Output.table(["model", "resident", "saved", "fingerprint", "file"], r.models.map {
+            [$0.name, $0.resident ? "yes" : "", $0.saved ? "yes" : "", $0.fingerprint ?? "", $0.path ?? ""]
+        })
     }
 }

@@ -137,4 +137,28 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(try runs(c).map { $0["status"] }, ["cancelled", "interrupted"])
         d.stop()
     }
+
+    /// model/save without a path puts the model in the library, which a restart keeps: model/list shows it and
+    /// model/load by name gives back the same weights.
+    func testTheModelLibrarySurvivesARestart() throws {
+        let state = NSTemporaryDirectory() + "lethe-library-\(UUID().uuidString.prefix(8))"
+        var d = try DaemonProcess(stateDirectory: state)
+        var c = try d.connect()
+        try setUp(c)
+        _ = try ok(c.call("model/train", ["model": "m", "dataset": "d", "epochs": 1, "batchSize": 16]))
+        let saved = try ok(c.call("model/save", ["model": "m"]))
+        XCTAssertEqual(saved["path"]?.stringValue, state + "/models/m.safetensors")
+        d.stop()
+        d = try DaemonProcess(stateDirectory: state)
+        c = try d.connect()
+        XCTAssertEqual(try ok(c.call("model/list"))["models"], [["name": "m", "resident": false, "saved": true,
+                                                                 "path": saved["path"]!, "bytes": saved["bytes"]!]])
+        let loaded = try ok(c.call("model/load", ["name": "m"]))
+        XCTAssertEqual(loaded["fingerprint"], saved["fingerprint"])
+        guard case .array(let models)? = try ok(c.call("model/list"))["models"] else { return XCTFail() }
+        XCTAssertEqual(models.first?["resident"], true)
+        XCTAssertEqual(models.first?["fingerprint"], saved["fingerprint"])
+        XCTAssertEqual(try c.call("model/load", ["name": "nope"])["error"]?["code"], 1)
+        d.stop()
+    }
 }

@@ -1,5 +1,6 @@
 // split/info, model/save, model/load and model/predict.
 import Datasets
+import Foundation
 import JSONRPC
 import LetheProtocol
 import NeuralNet
@@ -24,12 +25,13 @@ extension Daemon {
 
     func saveModel(_ p: ModelSave.Params, _ context: RequestContext) async throws -> ModelSave.Result {
         let entry = try await workspace.model(p.model)
-        guard !p.path.isEmpty else { throw RPCError.invalidParams("parameter 'path' must not be empty") }
+        if p.path?.isEmpty == true { throw RPCError.invalidParams("parameter 'path' must not be empty") }
+        let path = try p.path ?? libraryPath(p.model, creating: true)
         let start = monotonicSeconds()
         let bytes = try await job(ModelSave.name, target: p.model, token: nil, context: context) { _ in
-            try entry.model.save(to: p.path, recipe: entry.recipe)
+            try entry.model.save(to: path, recipe: entry.recipe)
         }
-        return .init(model: p.model, path: p.path, bytes: bytes, tensors: entry.model.entries.count,
+        return .init(model: p.model, path: path, bytes: bytes, tensors: entry.model.entries.count,
                      fingerprint: entry.model.fingerprint, seconds: monotonicSeconds() - start)
     }
 
@@ -47,7 +49,10 @@ extension Daemon {
             classes = classes ?? dataset.classCount
         }
         let start = monotonicSeconds()
-        let path = p.path
+        let path = try p.path ?? libraryPath(p.name, creating: false)
+        if p.path == nil, !FileManager.default.fileExists(atPath: path) {
+            throw RPCError(code: .notFound, message: "no model named '\(p.name)' in the library (\(path)); model/list shows what it holds")
+        }
         let (shape, classCount) = (inputShape, classes)
         let (model, tensors) = try await writingModel(p.name, mustBeNew: !(p.replace ?? false)) {
             let (model, recipe, tensors) = try await job(ModelLoad.name, target: p.name, token: nil, context: context) { _ in
@@ -58,7 +63,7 @@ extension Daemon {
             return (ModelEntry(model: model, dataset: p.dataset, recipe: recipe), (model, tensors))
         }
         let spec = try JSONValue(encoding: model.architecture).decode(as: ArchitectureSpec.self)
-        return .init(name: p.name, path: p.path, architecture: spec, inputShape: model.inputShape, classCount: model.classCount,
+        return .init(name: p.name, path: path, architecture: spec, inputShape: model.inputShape, classCount: model.classCount,
                      parameterCount: model.parameterCount, tensors: tensors, fingerprint: model.fingerprint,
                      seconds: monotonicSeconds() - start)
     }
@@ -145,5 +150,34 @@ extension Daemon {
         case "test": return (dataset.test, entry.split.test, true)
         case let other: throw RPCError.invalidParams("parameter 'subset' must be retain, forget, validation or test, got '\(other)'")
         }
+    }
+
+    /// Where the library keeps a model saved by name: `<state-dir>/models/<name>.safetensors`.
+    func libraryPath(_ name: String, creating: Bool) throws -> String {
+        guard let runs else {
+            throw RPCError.invalidParams("parameter 'path' is needed: this daemon has no state directory for a model library")
+        }
+        try Validate.name(name, field: "model")
+        let directory = (runs.path as NSString).deletingLastPathComponent + "/models"
+        if creating { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+        return directory + "/" + name + ".safetensors"
+    }
+
+    func listModels() async -> ModelList.Result {
+        let resident = await workspace.models
+        var saved: [String: (String, Int)] = [:]
+        if let runs {
+            let dir = (runs.path as NSString).deletingLastPathComponent + "/models"
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasSuffix(".safetensors") {
+                let path = dir + "/" + file
+                let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+                saved[String(file.dropLast(".safetensors".count))] = (path, size)
+            }
+        }
+        let names = Set(resident.keys).union(saved.keys).sorted()
+        return .init(models: names.map { name in
+            ModelList.Entry(name: name, resident: resident[name] != nil, fingerprint: resident[name]?.model.fingerprint,
+                            saved: saved[name] != nil, path: saved[name]?.0, bytes: saved[name]?.1)
+        })
     }
 }
