@@ -11,9 +11,12 @@ public struct ServerConfiguration: Sendable {
     public var socketPath: String
     /// Largest frame accepted; larger ones get an error and the connection closes (the stream cannot resync).
     public var maximumFrameSize: Int
-    public init(socketPath: String, maximumFrameSize: Int = 16 << 20) {
+    /// Connections served at once; one more is answered an error (5, busy) in line framing and closed.
+    public var maximumConnections: Int
+    public init(socketPath: String, maximumFrameSize: Int = 16 << 20, maximumConnections: Int = 256) {
         self.socketPath = socketPath
         self.maximumFrameSize = maximumFrameSize
+        self.maximumConnections = maximumConnections
     }
 }
 
@@ -44,6 +47,8 @@ public struct LetheServer: Sendable {
             }
         chmod(path, 0o600)
         logger.info("lethed listening on \(path)")
+        let open = OpenConnections()
+        let limit = configuration.maximumConnections
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await (connection, uid) in connections {
@@ -54,7 +59,19 @@ public struct LetheServer: Sendable {
                         try? await connection.channel.close()
                         continue
                     }
-                    group.addTask { await self.serve(connection) }
+                    guard open.enter(limit: limit) else {
+                        logger.warning("refused a connection: \(limit) are open")
+                        group.addTask {
+                            let reply = Response(id: .null, error: RPCError(code: .busy, message: "too many connections: this daemon serves at most \(limit) at once (lethed --max-connections); close one and retry").object)
+                            let bytes = ((try? Array(JSONCoding.encoder.encode(reply))) ?? []) + [UInt8(ascii: "\n")]
+                            try? await connection.executeThenClose { _, outbound in try await outbound.write(ByteBuffer(bytes: bytes)) }
+                        }
+                        continue
+                    }
+                    group.addTask {
+                        await self.serve(connection)
+                        open.leave()
+                    }
                 }
             }
         }
@@ -147,6 +164,15 @@ public struct LetheServer: Sendable {
         let reply = Response(id: .null, error: RPCError(code: .parseError, message: "unreadable frame: \(error.description); closing the connection").object)
         return (try? Array(JSONCoding.encoder.encode(reply))) ?? []
     }
+}
+
+/// How many connections are being served.
+final class OpenConnections: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    /// Counts one more unless `limit` are open.
+    func enter(limit: Int) -> Bool { lock.withLock { guard count < limit else { return false }; count += 1; return true } }
+    func leave() { lock.withLock { count -= 1 } }
 }
 
 /// Linux's `struct ucred`, which Swift's Glibc module does not export.

@@ -23,6 +23,9 @@ struct Lethed: AsyncParsableCommand {
     @Option(help: "Largest accepted frame in bytes.")
     var maxFrameBytes: Int = 16 << 20
 
+    @Option(help: "Connections served at once; one more is answered error 5 and closed.")
+    var maxConnections: Int = 256
+
     @Option(help: "Where runs are recorded (created with mode 0700; default: $XDG_STATE_HOME/lethe, else ~/.local/state/lethe).")
     var stateDir: String = Lethed.defaultStateDirectory
 
@@ -71,7 +74,8 @@ struct Lethed: AsyncParsableCommand {
             source.resume()
             Lethed.signalSources.append(source)
         }
-        let server = LetheServer(configuration: ServerConfiguration(socketPath: path, maximumFrameSize: maxFrameBytes),
+        let server = LetheServer(configuration: ServerConfiguration(socketPath: path, maximumFrameSize: maxFrameBytes,
+                                                                     maximumConnections: max(1, maxConnections)),
                                  daemon: daemon, logger: logger)
         do {
             try await server.run()

@@ -279,4 +279,28 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(paramEnum.compactMap { $0.stringValue }, Attack.kinds, "attack's kind param in the OpenRPC document")
         XCTAssertEqual(resultEnum.compactMap { $0.stringValue }, Attack.kinds, "attack's result kind in the OpenRPC document")
     }
+
+    /// --max-connections: one connection more is answered error 5 naming the limit, and closed; the others go on,
+    /// and once one closes a new one is served.
+    func testConnectionsBeyondTheLimitAreRefusedWithAnError() throws {
+        let d = try DaemonProcess(extraArguments: ["--max-connections", "2"])
+        defer { d.stop() }
+        let a = try d.connect(), b = try d.connect()
+        XCTAssertNotNil(try a.call("server/status").result)
+        XCTAssertNotNil(try b.call("server/status").result)
+        let refused = try d.connect()
+        let reply = try XCTUnwrap(try refused.readOneMessage())
+        XCTAssertEqual(reply["error"]?["code"], 5)
+        XCTAssertTrue(reply["error"]?["message"]?.stringValue?.contains("at most 2") ?? false, "\(reply)")
+        XCTAssertNil(try refused.readOneMessage(), "then closed")
+        XCTAssertNotNil(try b.call("server/status").result, "the others go on")
+        a.disconnect()
+        var served = false
+        for _ in 0..<50 where !served {
+            usleep(20_000)
+            let c = try d.connect()
+            served = (try? c.call("server/status"))?.result != nil
+        }
+        XCTAssertTrue(served, "a new connection is served once one closed")
+    }
 }
