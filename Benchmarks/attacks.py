@@ -17,33 +17,15 @@ Standard library only (the anchor needs torch and safetensors); the daemon does 
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchclient import Client  # noqa: E402
+
 BEST = "l1-sparse"  # the smallest average gap in Benchmarks/UNLEARNING.md's mlp table (Demo.strongest[0])
-
-
-class Client:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.file = self.sock.makefile("rwb")
-        self.next = 1
-
-    def call(self, method, params):
-        request = {"jsonrpc": "2.0", "id": self.next, "method": method, "params": params}
-        self.next += 1
-        self.file.write((json.dumps(request) + "\n").encode())
-        self.file.flush()
-        while True:
-            reply = json.loads(self.file.readline())
-            if "id" in reply:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
 
 
 def timed(f):

@@ -12,11 +12,13 @@ only; the daemon does the work.
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchclient import Client  # noqa: E402
 
 SCENARIOS = {
     # name: (architecture, forget spec, original epochs)
@@ -24,29 +26,6 @@ SCENARIOS = {
     "cnn-random": ({"kind": "cnn"}, {"fraction": 0.1}, 12),
     "cnn-class": ({"kind": "cnn"}, {"classes": [0]}, 12),
 }
-
-
-class Client:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.file = self.sock.makefile("rwb")
-        self.next = 1
-
-    def call(self, method, params):
-        request = {"jsonrpc": "2.0", "id": self.next, "method": method, "params": params}
-        self.next += 1
-        self.file.write((json.dumps(request) + "\n").encode())
-        self.file.flush()
-        while True:
-            reply = json.loads(self.file.readline())
-            if "id" not in reply:
-                value = reply.get("params", {}).get("value", {})
-                print(f"    {value.get('stage')} {value.get('unit')} {value.get('step')}/{value.get('steps')}", file=sys.stderr)
-                continue
-            if "error" in reply:
-                raise RuntimeError(f"{method}: {reply['error']}")
-            return reply["result"]
 
 
 def pct(stat, seeds):
@@ -108,7 +87,7 @@ def main():
             if os.path.exists(sock):
                 break
             time.sleep(0.1)
-        c = Client(sock)
+        c = Client(sock, progress=True)
         c.call("dataset/load", {"name": "fmnist"})
         seeds = [int(s) for s in args.seeds.split(",")]
         results = {}
