@@ -26,7 +26,12 @@ public actor Daemon {
     /// Called on `exit` with the process exit code (0 after `shutdown`, 1 otherwise, as in LSP).
     nonisolated private let onExit: @Sendable (Int32) -> Void
 
-    public init(threads: Int, logger: Logger, stateDirectory: String? = nil, onExit: @escaping @Sendable (Int32) -> Void) throws {
+    /// The memory budget in bytes (`lethed --memory-limit`), or nil for none (MemoryBudget.swift).
+    let memoryLimit: Int?
+
+    public init(threads: Int, logger: Logger, stateDirectory: String? = nil, memoryLimit: Int? = nil,
+                onExit: @escaping @Sendable (Int32) -> Void) throws {
+        self.memoryLimit = memoryLimit
         self.runs = try stateDirectory.map { try RunStore(directory: $0) }
         self.threads = threads
         self.logger = logger

@@ -26,6 +26,9 @@ struct Lethed: AsyncParsableCommand {
     @Option(help: "Connections served at once; one more is answered error 5 and closed.")
     var maxConnections: Int = 256
 
+    @Option(help: "Memory the resident datasets, splits, models, fleets and outputs cache may hold, e.g. 8G or 512M; a load or job that would exceed it is refused with error 5 (default: no limit).")
+    var memoryLimit: String?
+
     @Option(help: "Where runs are recorded (created with mode 0700; default: $XDG_STATE_HOME/lethe, else ~/.local/state/lethe).")
     var stateDir: String = Lethed.defaultStateDirectory
 
@@ -54,9 +57,17 @@ struct Lethed: AsyncParsableCommand {
         }
         // Everything the daemon creates (the socket and the run store first of all) is private to this user from the start.
         umask(0o077)
+        var limit: Int?
+        if let memoryLimit {
+            guard let bytes = parseByteCount(memoryLimit) else {
+                logger.critical("--memory-limit takes a byte count such as 8G, 512M or 1000000, got '\(memoryLimit)'")
+                Foundation.exit(1)
+            }
+            limit = bytes
+        }
         let daemon: Daemon
         do {
-            daemon = try Daemon(threads: max(1, threads), logger: logger, stateDirectory: stateDir, onExit: stop)
+            daemon = try Daemon(threads: max(1, threads), logger: logger, stateDirectory: stateDir, memoryLimit: limit, onExit: stop)
         } catch {
             logger.critical("cannot open the run store in \(stateDir): \(error)")
             Foundation.exit(1)

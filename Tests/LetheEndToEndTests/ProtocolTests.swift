@@ -303,4 +303,30 @@ final class DiscoveryTests: XCTestCase {
         }
         XCTAssertTrue(served, "a new connection is served once one closed")
     }
+
+    /// --memory-limit: a model or fleet that would take the resident objects past the limit is refused with error 5
+    /// naming the largest resident objects, before any work; freeing one lets the same request through.
+    func testTheMemoryLimitRefusesWhatWouldExceedItAndNamesWhatIsResident() throws {
+        let d = try DaemonProcess(extraArguments: ["--memory-limit", "1M"])
+        defer { d.stop() }
+        let c = try d.connect()
+        XCTAssertNotNil(try c.call("dataset/load", ["name": "d", "path": .string(try writeSyntheticIDX(train: 240, test: 120)), "classes": 3]).result)
+        XCTAssertNotNil(try c.call("split/create", ["name": "s", "dataset": "d", "forget": ["count": 24]]).result)
+        // 64·2048 + 2048 + 2048·3 + 3 = 139,267 parameters: 557 KB each; two do not fit in 1 MiB beside the data.
+        let big: JSONValue = ["kind": "mlp", "hidden": [2048]]
+        XCTAssertNotNil(try c.call("model/create", ["name": "b1", "architecture": big, "dataset": "d"]).result)
+        let refused = try c.call("model/create", ["name": "b2", "architecture": big, "dataset": "d"])
+        XCTAssertEqual(refused["error"]?["code"], 5)
+        let message = refused["error"]?["message"]?.stringValue ?? ""
+        XCTAssertTrue(message.contains("model 'b1'") && message.contains("--memory-limit"), message)
+        XCTAssertEqual(try c.call("model/info", ["model": "b2"])["error"]?["code"], 1, "nothing was created")
+        XCTAssertNotNil(try c.call("model/delete", ["name": "b1"]).result)
+        XCTAssertNotNil(try c.call("model/create", ["name": "b2", "architecture": big, "dataset": "d"]).result, "fits once b1 is gone")
+        // A fleet of 1,000 members would keep 1,000 × 144 examples × 3 classes × 4 bytes = 1.7 MB of outputs.
+        XCTAssertNotNil(try c.call("model/create", ["name": "m", "architecture": ["kind": "mlp", "hidden": [4]], "dataset": "d"]).result)
+        let fleet = try c.call("fleet/train", ["kind": "retrained", "model": "m", "split": "s", "count": 1000])
+        XCTAssertEqual(fleet["error"]?["code"], 5, "\(fleet)")
+        guard case .array(let fleets)? = try c.call("fleet/list").result?["fleets"] else { return XCTFail() }
+        XCTAssertEqual(fleets.first?["members"], 0, "no member trained")
+    }
 }

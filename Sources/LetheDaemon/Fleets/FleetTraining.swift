@@ -91,6 +91,10 @@ extension Daemon {
             throw RPCError.invalidParams("parameter 'keepWeights': \(fleet.id) already holds members without their weights; delete it with fleet/delete first")
         }
         let seeds: [UInt64] = kind == .shadow ? (0..<UInt64(count)).map { $0 } : (0..<UInt64(count)).map { seed &+ $0 }
+        let missing = seeds.filter { fleet.member($0) == nil }.count
+        let perMember = examples.count * source.model.classCount * 4 + (kind == .shadow ? examples.count : 0)
+            + (fleet.keepsWeights ? Self.bytes(source.model) : 0)
+        try await checkMemory(adding: missing * perMember, for: "\(missing) new \(kind.rawValue) models of \(fleet.id)")
         return FleetPlan(fleet: fleet, kind: kind, source: source, splitEntry: splitEntry, seeds: seeds, shadowSeed: seed,
                          recipe: recipe, method: method, hyperparameters: hyperparameters, threadsPerModel: threads)
     }

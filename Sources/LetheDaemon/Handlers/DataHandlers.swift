@@ -15,6 +15,8 @@ extension Daemon {
             return (d, monotonicSeconds() - start)
         }
         // Published only now, whole: a failed load leaves the workspace as it was.
+        let replaced = (try? await workspace.dataset(name)).map(Self.bytes) ?? 0
+        try await checkMemory(adding: Self.bytes(dataset), for: "dataset '\(name)'", replacing: replaced)
         await workspace.put(dataset: dataset, as: name)
         logger.info("loaded dataset \(name) (\(source.format.rawValue)) from \(source.path) in \(seconds) s")
         return .init(name: name, origin: dataset.origin, trainCount: dataset.train.count, testCount: dataset.test.count,

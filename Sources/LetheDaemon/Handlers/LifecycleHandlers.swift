@@ -25,13 +25,8 @@ extension Daemon {
         let now = monotonicSeconds()
         let running = await jobs.all.map { ServerStatus.Job(id: $0.id, method: $0.method, target: $0.target, seconds: now - $0.started) }
         let cache = outputs.stats
-        var resident: [ServerStatus.Resident] = []
-        for name in names.datasets { if let d = try? await workspace.dataset(name) { resident.append(.init(kind: "dataset", name: name, bytes: Self.bytes(d))) } }
-        for name in names.splits { if let s = try? await workspace.split(name) { resident.append(.init(kind: "split", name: name, bytes: Self.bytes(s.split))) } }
-        for name in names.models { if let m = try? await workspace.model(name) { resident.append(.init(kind: "model", name: name, bytes: Self.bytes(m.model))) } }
+        let resident = await residentObjects().filter { $0.kind != "outputs cache" }.map { ServerStatus.Resident(kind: $0.kind, name: $0.name, bytes: $0.bytes) }
         let fleetList = fleets.all
-        for f in fleetList { resident.append(.init(kind: "fleet", name: f.id, bytes: f.residentBytes)) }
-        resident.sort { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : ($0.kind, $0.name) < ($1.kind, $1.name) }
         return .init(version: Self.version, pid: Int(ProcessInfo.processInfo.processIdentifier), uptimeSeconds: now - started,
                      threads: threads, datasets: names.datasets, splits: names.splits, models: names.models, jobs: running,
                      fleets: fleetList.map(\.id), resident: resident,

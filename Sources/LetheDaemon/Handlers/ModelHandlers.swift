@@ -14,6 +14,7 @@ extension Daemon {
         let dataset = try await workspace.dataset(p.dataset)
         let architecture = Architecture(wire: p.architecture)
         let model = try Model(architecture: architecture, inputShape: dataset.exampleShape, classCount: dataset.classCount, seed: p.seed ?? 0)
+        try await checkMemory(adding: Self.bytes(model), for: "model '\(p.name)'")
         try await workspace.create(model: ModelEntry(model: model, dataset: p.dataset, recipe: nil), as: p.name)
         return .init(name: p.name, architecture: architecture.wire, inputShape: model.inputShape, classCount: model.classCount,
                      parameterCount: model.parameterCount)

@@ -21,6 +21,7 @@ extension Daemon {
         let hyperparameters = try Self.hyperparameters(p.hyperparameters ?? [:])
         _ = try hyperparameters.resolved(for: method)  // unknown names and wrong types fail before any work starts
         let seed = p.seed ?? 0
+        try await checkMemory(adding: Self.bytes(source.model), for: "forget's output model '\(output)'")
         return try await writingModel(output, mustBeNew: true) {
             let start = monotonicSeconds()
             let outcome = try await job(Forget.name, target: output, token: p.workDoneToken, threads: p.threads, context: context) { control in
