@@ -19,10 +19,14 @@ public final class ConcatenatedSource: ExampleSource {
         self.second = second
     }
 
+    /// Both sources' example shape.
     public var exampleShape: [Int] { first.exampleShape }
+    /// The larger of the two class counts.
     public var classCount: Int { max(first.classCount, second.classCount) }
+    /// Examples in both.
     public var count: Int { first.count + second.count }
 
+    /// Copies the examples at pool `indices` (either side, in any mix) into `x` and their labels into `labels`.
     public func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels: UnsafeMutablePointer<Int32>) {
         let n = first.count
         if indices.allSatisfy({ $0 < n }) { return first.gather(indices, into: x, labels: labels) }

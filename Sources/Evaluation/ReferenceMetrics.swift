@@ -24,6 +24,7 @@ public struct ReferenceMetrics: Sendable, Equatable {
     }
 }
 
+/// Compares two models' outputs on the same examples.
 public enum ReferenceComparison {
     /// Compares `model`'s and `reference`'s predictions on the same examples (same count and classes, row by row).
     public static func compare(_ model: Predictions, to reference: Predictions) -> ReferenceMetrics {

@@ -3,8 +3,11 @@
 // `Attack.kinds` and to the OpenRPC document's enum.
 import JSONRPC
 
+/// The `attack` request: one params shape and one result shape for every attack kind.
 public enum Attack: LetheMethod {
+    /// The wire name.
     public static let name = "attack"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Run a membership-inference attack (simple, mia-efficacy, lira, rmia, ulira) or the NeurIPS 2023 forget-quality metric (epsilon) on a model and a split."
     /// Every attack kind, in the registry's order.
     public static let kinds = ["simple", "mia-efficacy", "lira", "rmia", "ulira", "epsilon"]
@@ -13,6 +16,7 @@ public enum Attack: LetheMethod {
     /// LiRA's and RMIA's variants.
     public static let variants = ["online", "offline"]
 
+    /// What `attack` takes; a parameter the chosen kind does not read is refused.
     public struct Params: Codable, Sendable {
         /// The model attacked (simple, mia-efficacy, lira, rmia), or the original an unlearning method starts from
         /// (ulira, epsilon).
@@ -35,6 +39,7 @@ public enum Attack: LetheMethod {
         public var original: String?
         /// ulira, epsilon: the unlearning method (default "finetune") and its hyperparameters.
         public var method: String?
+        /// ulira, epsilon: the method's hyperparameters, checked as forget checks them.
         public var hyperparameters: [String: JSONValue]?
         /// ulira, epsilon: models per group (N unlearned and N retrained); default 32.
         public var models: Int?
@@ -44,6 +49,7 @@ public enum Attack: LetheMethod {
         public var outputs: String?
         /// Threads for this job (default: the daemon's); fleet members use `threadsPerModel`.
         public var threads: Int?
+        /// Receive `$/progress` notifications while fleet members train.
         public var workDoneToken: ProgressToken?
         public init(model: String, split: String, kind: String? = nil, balance: String? = nil, seed: UInt64? = nil) {
             self.model = model
@@ -78,9 +84,11 @@ public enum Attack: LetheMethod {
         public let testRatio: Double
         /// The ε histogram: bucket edges (one more than counts) and forget examples per bucket.
         public let histogramEdges: [Double]
+        /// Forget examples per ε bucket.
         public let histogramCounts: [Int]
         /// Models per group.
         public let unlearnedModels: Int
+        /// Models in the retrained group.
         public let retrainedModels: Int
         public init(forgetQuality: Double, score: Double, retainRatio: Double, testRatio: Double, histogramEdges: [Double],
                     histogramCounts: [Int], unlearnedModels: Int, retrainedModels: Int) {
@@ -105,6 +113,7 @@ public enum Attack: LetheMethod {
         public let members: Int
         /// Of those, trained by this request, and found in the cache.
         public let trained: Int
+        /// Of those, found in the daemon's fleet cache.
         public let reused: Int
         public init(id: String, kind: String, members: Int, trained: Int, reused: Int) {
             self.id = id
@@ -115,6 +124,7 @@ public enum Attack: LetheMethod {
         }
     }
 
+    /// What `attack` answers: the headline score and, per kind, the fields below.
     public struct Result: Codable, Sendable {
         /// The attacked model (ulira, epsilon: the original).
         public let model: String
@@ -132,12 +142,17 @@ public enum Attack: LetheMethod {
         public let chanceLevel: Double?
         /// Score-producing attacks: AUC, TPR at 0.1% and 1% FPR, the best balanced accuracy over thresholds, and the curve.
         public let auc: Double?
+        /// TPR at 0.1% FPR (LiRA's reading of the ROC curve).
         public let tprAt0_1PercentFPR: Double?
+        /// TPR at 1% FPR.
         public let tprAt1PercentFPR: Double?
+        /// The best balanced accuracy over thresholds.
         public let bestAccuracy: Double?
+        /// The ROC curve, thinned to a few hundred points.
         public let roc: Curve?
         /// simple: how the two sides were sized ("both" or "kit") and each fold's held-out accuracy.
         public let balance: String?
+        /// simple: each fold's held-out accuracy.
         public let folds: [Double]?
         /// lira, rmia: the variant that ran.
         public let variant: String?
@@ -147,6 +162,7 @@ public enum Attack: LetheMethod {
         public let epsilon: EpsilonReport?
         /// Examples scored as members (forget) and as non-members (test); ulira: (model, example) pairs of each group.
         public let members: Int
+        /// Examples scored as non-members (test; ulira: retrained pairs).
         public let nonMembers: Int
         /// The fleets the attack read.
         public let fleets: [FleetUse]?

@@ -16,9 +16,11 @@ public struct FleetSummary: Codable, Sendable {
     public let split: String
     /// Unlearned fleets: the method and the hyperparameters as given.
     public let method: String?
+    /// Unlearned fleets: the hyperparameters as given.
     public let hyperparameters: [String: JSONValue]?
     /// Members trained so far, and their seeds (shadow fleets: indices 0..<K).
     public let members: Int
+    /// Member seeds (shadow fleets: indices 0..<K).
     public let seeds: [UInt64]
     /// Shadow fleets: the seed of the random halves.
     public let shadowSeed: UInt64?
@@ -51,12 +53,16 @@ public struct FleetSummary: Codable, Sendable {
     }
 }
 
+/// The `fleet/train` request: build or complete a fleet.
 public enum FleetTrain: LetheMethod {
+    /// The wire name.
     public static let name = "fleet/train"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Train a fleet of models side by side (LiRA shadows, retrained or unlearned models), reusing every member the daemon already has."
     /// The fleet kinds.
     public static let kinds = ["shadow", "retrained", "unlearned"]
 
+    /// What `fleet/train` takes.
     public struct Params: Codable, Sendable {
         /// "shadow": models on random halves of the pool (training part + test part), each example in exactly half;
         /// "retrained": `retrain` of the model with seeds seed…seed+count−1; "unlearned": one method from the model
@@ -72,11 +78,13 @@ public enum FleetTrain: LetheMethod {
         public var seed: UInt64?
         /// Unlearned fleets: the method (default "finetune") and its hyperparameters.
         public var method: String?
+        /// Unlearned fleets: the method's hyperparameters, checked as forget checks them.
         public var hyperparameters: [String: JSONValue]?
         /// Keep each member's weights too (default false: only the outputs attacks read).
         public var keepWeights: Bool?
         /// Threads per member (default 1); members run side by side within the daemon's threads.
         public var threadsPerModel: Int?
+        /// Receive `$/progress` notifications, one stage per member.
         public var workDoneToken: ProgressToken?
         public init(kind: String, model: String, split: String, count: Int, seed: UInt64? = nil, method: String? = nil,
                     hyperparameters: [String: JSONValue]? = nil, keepWeights: Bool? = nil, threadsPerModel: Int? = nil,
@@ -94,11 +102,13 @@ public enum FleetTrain: LetheMethod {
         }
     }
 
+    /// What `fleet/train` answers.
     public struct Result: Codable, Sendable {
         /// The fleet after training.
         public let fleet: FleetSummary
         /// Members trained by this request, and members that already existed.
         public let trained: Int
+        /// Members that already existed.
         public let reused: Int
         /// Wall time of the request.
         public let seconds: Double
@@ -111,10 +121,15 @@ public enum FleetTrain: LetheMethod {
     }
 }
 
+/// The `fleet/list` request.
 public enum FleetList: LetheMethod {
+    /// The wire name.
     public static let name = "fleet/list"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "The fleets the daemon holds, with their members and memory."
+    /// Takes no params.
     public typealias Params = NoParams
+    /// What `fleet/list` answers.
     public struct Result: Codable, Sendable {
         /// Every fleet, oldest first.
         public let fleets: [FleetSummary]
@@ -122,14 +137,19 @@ public enum FleetList: LetheMethod {
     }
 }
 
+/// The `fleet/delete` request.
 public enum FleetDelete: LetheMethod {
+    /// The wire name.
     public static let name = "fleet/delete"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Free a fleet's memory."
+    /// What `fleet/delete` takes.
     public struct Params: Codable, Sendable {
         /// The fleet's id, as fleet/list shows it.
         public var id: String
         public init(id: String) { self.id = id }
     }
+    /// What was freed.
     public typealias Result = DeleteResult
 }
 
@@ -155,23 +175,38 @@ public struct DeleteParams: Codable, Sendable {
     public init(name: String) { self.name = name }
 }
 
+/// The `model/delete` request.
 public enum ModelDelete: LetheMethod {
+    /// The wire name.
     public static let name = "model/delete"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Remove a resident model (and the fleets built from it); its saved files are untouched."
+    /// The name to delete.
     public typealias Params = DeleteParams
+    /// What was freed.
     public typealias Result = DeleteResult
 }
 
+/// The `dataset/delete` request.
 public enum DatasetDelete: LetheMethod {
+    /// The wire name.
     public static let name = "dataset/delete"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Remove a resident dataset; splits drawn from it keep their data until they are deleted too."
+    /// The name to delete.
     public typealias Params = DeleteParams
+    /// What was freed.
     public typealias Result = DeleteResult
 }
 
+/// The `split/delete` request.
 public enum SplitDelete: LetheMethod {
+    /// The wire name.
     public static let name = "split/delete"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Remove a split (and the fleets built on it)."
+    /// The name to delete.
     public typealias Params = DeleteParams
+    /// What was freed.
     public typealias Result = DeleteResult
 }
