@@ -3,7 +3,7 @@ import JSONRPC
 
 public enum DatasetLoad: LetheMethod {
     public static let name = "dataset/load"
-    public static let summary = "Load a dataset into memory: with no path, the embedded Fashion-MNIST default."
+    public static let summary = "Load a dataset into memory: IDX (default: the embedded Fashion-MNIST), NPY, NPZ, CIFAR-10 binary or CSV."
 
     public struct Params: Codable, Sendable {
         /// Name in the workspace; default "fashion-mnist".
@@ -70,7 +70,7 @@ public enum DatasetLoad: LetheMethod {
 
 public enum SplitCreate: LetheMethod {
     public static let name = "split/create"
-    public static let summary = "Choose a forget set from a dataset's training part and halve its test part into validation and test."
+    public static let summary = "Choose a forget set from a dataset's training part (random, classes, indices, groups) and carve a validation part from its test part."
 
     public struct Params: Codable, Sendable {
         /// Name in the workspace; default "<dataset>-split".

@@ -51,21 +51,21 @@ public enum Initialize: LetheMethod {
 
 public enum Shutdown: LetheMethod {
     public static let name = "shutdown"
-    public static let summary = "Stop accepting work; the daemon exits on the `exit` notification that follows."
+    public static let summary = "Stop accepting work; the daemon exits on the `exit` that follows."
     public typealias Params = NoParams
     public typealias Result = NullResult
 }
 
 public enum Exit: LetheMethod {
     public static let name = "exit"
-    public static let summary = "Notification: exit the daemon (code 0 after shutdown, 1 otherwise)."
+    public static let summary = "Exit the daemon (code 0 after shutdown, 1 otherwise); as a request, it is answered null first."
     public typealias Params = NoParams
     public typealias Result = NullResult
 }
 
 public enum ServerStatus: LetheMethod {
     public static let name = "server/status"
-    public static let summary = "Version, uptime, resident objects and running jobs; answered while jobs run."
+    public static let summary = "Version, uptime, resident objects and running jobs; answered at once, even while jobs run."
     public typealias Params = NoParams
 
     public struct Result: Codable, Sendable {

@@ -91,7 +91,7 @@ public enum ModelCreate: LetheMethod {
 
 public enum ModelTrain: LetheMethod {
     public static let name = "model/train"
-    public static let summary = "Train a model with SGD on a dataset's training part (or a split's retain set); the recipe is kept for `retrain`."
+    public static let summary = "Train a model on a dataset's training part (or a split's retain set); the recipe is kept for `retrain`."
 
     public struct Params: Codable, Sendable {
         public var model: String

@@ -1,0 +1,170 @@
+// One source of truth for the wire contract: every method type's params and result fields, which of them are
+// required, and its summary must equal Protocol/lethe.openrpc.json's, and the method list must equal the document's.
+// Fields are read from the Swift types themselves by decoding them with a recording decoder (the synthesized
+// Decodable conformance asks for every stored property, with `decode` when it is required and `decodeIfPresent`
+// when it is optional), so no list is written by hand.
+import Foundation
+import JSONRPC
+import LetheProtocol
+import XCTest
+
+final class ProtocolDriftTests: XCTestCase {
+    static let document: JSONValue = {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Protocol/lethe.openrpc.json")
+        return try! JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: file))
+    }()
+
+    /// Follows `$ref`s into components.
+    static func resolve(_ schema: JSONValue?) -> JSONValue? {
+        guard let ref = schema?["$ref"]?.stringValue else { return schema }
+        var node: JSONValue? = document
+        for part in ref.dropFirst(2).split(separator: "/") { node = node?[String(part)] }
+        return resolve(node)
+    }
+
+    func testEveryMethodTypeMatchesTheDocument() throws {
+        guard case .array(let methods)? = Self.document["methods"] else { return XCTFail("no methods") }
+        let documented = Dictionary(uniqueKeysWithValues: methods.compactMap { m in m["name"]?.stringValue.map { ($0, m) } })
+        XCTAssertEqual(Set(LetheMethods.all.map { $0.name }) , Set(documented.keys).subtracting(["$/cancelRequest"]),
+                       "LetheMethods.all against the document's methods")
+        var problems: [String] = []
+        for type in LetheMethods.all {
+            guard let doc = documented[type.name] else { continue }
+            if doc["summary"]?.stringValue != type.summary {
+                problems.append("\(type.name): summary differs — Swift: \(type.summary) | document: \(doc["summary"]?.stringValue ?? "none")")
+            }
+            // Params.
+            let swiftParams = FieldRecorder.fields(of: type.paramsType)
+            var docParams: [String: Bool] = [:]
+            if case .array(let params)? = doc["params"] {
+                for p in params { if let n = p["name"]?.stringValue { docParams[n] = p["required"] == .bool(true) } }
+            }
+            compare(type.name + " params", swift: swiftParams, document: docParams, into: &problems)
+            // Result, when the document describes an object with properties.
+            if let schema = Self.resolve(doc["result"]?["schema"]), case .object(let properties)? = schema["properties"] {
+                var docResult: [String: Bool] = [:]
+                var required: Set<String> = []
+                if case .array(let r)? = schema["required"] { required = Set(r.compactMap { $0.stringValue }) }
+                for key in properties.keys { docResult[key] = required.contains(key) }
+                compare(type.name + " result", swift: FieldRecorder.fields(of: type.resultType), document: docResult, into: &problems)
+            }
+        }
+        XCTAssertTrue(problems.isEmpty, "\(problems.count) differences between the Swift types and lethe.openrpc.json:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// The recorder itself: it reads forget's params and attack's result as they are declared.
+    func testTheRecorderReadsFieldsAndRequiredness() {
+        let forget = FieldRecorder.fields(of: Forget.Params.self)
+        XCTAssertEqual(forget?["model"], true)
+        XCTAssertEqual(forget?["method"], true)
+        XCTAssertEqual(forget?["output"], false)
+        XCTAssertEqual(forget?["hyperparameters"], false)
+        XCTAssertEqual(forget?.count, 8, "\(String(describing: forget))")
+        let attack = FieldRecorder.fields(of: Attack.Result.self)
+        XCTAssertEqual(attack?["score"], true)
+        XCTAssertEqual(attack?["roc"], false)
+        XCTAssertEqual(attack?["epsilon"], false)
+        XCTAssertNil(FieldRecorder.fields(of: NoParams.self), "no keyed fields")
+    }
+
+    private func compare(_ what: String, swift: [String: Bool]?, document: [String: Bool], into problems: inout [String]) {
+        guard let swift else { return }
+        for (name, required) in swift.sorted(by: { $0.key < $1.key }) {
+            guard let documentedRequired = document[name] else { problems.append("\(what): '\(name)' is in the Swift type but not documented"); continue }
+            if documentedRequired != required {
+                problems.append("\(what): '\(name)' is \(required ? "required" : "optional") in Swift but \(documentedRequired ? "required" : "optional") in the document")
+            }
+        }
+        for name in document.keys.sorted() where swift[name] == nil {
+            problems.append("\(what): '\(name)' is documented but not in the Swift type")
+        }
+    }
+}
+
+extension LetheMethod {
+    static var paramsType: Decodable.Type { Params.self }
+    static var resultType: Decodable.Type { Result.self }
+}
+
+/// Reads a Decodable type's top-level keys and whether each is required, by decoding it from nothing.
+enum FieldRecorder {
+    /// Field name → required; nil when the type is not a keyed object (NoParams, NullResult, a single value).
+    static func fields(of type: Decodable.Type) -> [String: Bool]? {
+        let recorder = Recorder(depth: 0)
+        _ = try? type.init(from: recorder)
+        return recorder.keyed ? recorder.fields : nil
+    }
+
+    final class Recorder: Decoder {
+        let depth: Int
+        var fields: [String: Bool] = [:]
+        var keyed = false
+        var codingPath: [CodingKey] = []
+        var userInfo: [CodingUserInfoKey: Any] = [:]
+        init(depth: Int) { self.depth = depth }
+        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+            keyed = true
+            return KeyedDecodingContainer(Keyed<Key>(recorder: self))
+        }
+        func unkeyedContainer() throws -> UnkeyedDecodingContainer { Unkeyed() }
+        func singleValueContainer() throws -> SingleValueDecodingContainer { Single(depth: depth) }
+    }
+
+    /// Answers "present" to `contains` and "null" to `decodeNil`, so optional fields come out nil and are recorded as
+    /// optional; `decode` records a required field and returns a placeholder.
+    struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+        let recorder: Recorder
+        var codingPath: [CodingKey] = []
+        var allKeys: [Key] = []
+        func contains(_ key: Key) -> Bool {
+            if recorder.depth == 0, recorder.fields[key.stringValue] == nil { recorder.fields[key.stringValue] = false }
+            return true
+        }
+        func decodeNil(forKey key: Key) throws -> Bool { true }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+            if recorder.depth == 0 { recorder.fields[key.stringValue] = true }
+            return try placeholder(type, depth: recorder.depth + 1)
+        }
+        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+            KeyedDecodingContainer(Keyed<NestedKey>(recorder: Recorder(depth: recorder.depth + 1)))
+        }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer { Unkeyed() }
+        func superDecoder() throws -> Decoder { Recorder(depth: recorder.depth + 1) }
+        func superDecoder(forKey key: Key) throws -> Decoder { Recorder(depth: recorder.depth + 1) }
+    }
+
+    static func placeholder<T: Decodable>(_ type: T.Type, depth: Int) throws -> T {
+        switch type {
+        case is String.Type: return "" as! T
+        case is Bool.Type: return false as! T
+        case is Int.Type: return 0 as! T
+        case is Int64.Type: return Int64(0) as! T
+        case is UInt64.Type: return UInt64(0) as! T
+        case is Double.Type: return 0.0 as! T
+        case is Float.Type: return Float(0) as! T
+        default: return try T(from: Recorder(depth: depth))
+        }
+    }
+
+    struct Unkeyed: UnkeyedDecodingContainer {
+        var codingPath: [CodingKey] = []
+        var count: Int? = 0
+        var isAtEnd: Bool { true }
+        var currentIndex = 0
+        mutating func decodeNil() throws -> Bool { true }
+        mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { throw DecodingError.valueNotFound(type, .init(codingPath: [], debugDescription: "empty")) }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+            KeyedDecodingContainer(Keyed<NestedKey>(recorder: Recorder(depth: 99)))
+        }
+        mutating func nestedUnkeyedContainer() throws -> UnkeyedDecodingContainer { Unkeyed() }
+        mutating func superDecoder() throws -> Decoder { Recorder(depth: 99) }
+    }
+
+    struct Single: SingleValueDecodingContainer {
+        let depth: Int
+        var codingPath: [CodingKey] = []
+        func decodeNil() -> Bool { true }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try placeholder(type, depth: depth + 1) }
+    }
+}
