@@ -37,17 +37,28 @@ final class ProtocolDriftTests: XCTestCase {
             // Params.
             let swiftParams = FieldRecorder.fields(of: type.paramsType)
             var docParams: [String: Bool] = [:]
+            var docParamTypes: [String: String] = [:]
             if case .array(let params)? = doc["params"] {
-                for p in params { if let n = p["name"]?.stringValue { docParams[n] = p["required"] == .bool(true) } }
+                for p in params {
+                    guard let n = p["name"]?.stringValue else { continue }
+                    docParams[n] = p["required"] == .bool(true)
+                    if let t = Self.type(of: p["schema"]) { docParamTypes[n] = t }
+                }
             }
             compare(type.name + " params", swift: swiftParams, document: docParams, into: &problems)
+            compareTypes(type.name + " params", swift: FieldRecorder.types(of: type.paramsType), document: docParamTypes, into: &problems)
             // Result, when the document describes an object with properties.
             if let schema = Self.resolve(doc["result"]?["schema"]), case .object(let properties)? = schema["properties"] {
                 var docResult: [String: Bool] = [:]
                 var required: Set<String> = []
                 if case .array(let r)? = schema["required"] { required = Set(r.compactMap { $0.stringValue }) }
-                for key in properties.keys { docResult[key] = required.contains(key) }
+                var docTypes: [String: String] = [:]
+                for (key, property) in properties {
+                    docResult[key] = required.contains(key)
+                    if let t = Self.type(of: property) { docTypes[key] = t }
+                }
                 compare(type.name + " result", swift: FieldRecorder.fields(of: type.resultType), document: docResult, into: &problems)
+                compareTypes(type.name + " result", swift: FieldRecorder.types(of: type.resultType), document: docTypes, into: &problems)
             }
         }
         XCTAssertTrue(problems.isEmpty, "\(problems.count) differences between the Swift types and lethe.openrpc.json:\n" + problems.joined(separator: "\n"))
@@ -66,6 +77,28 @@ final class ProtocolDriftTests: XCTestCase {
         XCTAssertEqual(attack?["roc"], false)
         XCTAssertEqual(attack?["epsilon"], false)
         XCTAssertNil(FieldRecorder.fields(of: NoParams.self), "no keyed fields")
+        let types = FieldRecorder.types(of: Forget.Params.self)
+        XCTAssertEqual(types["model"], .some("string"))
+        XCTAssertEqual(types["seed"], .some("integer"))
+        XCTAssertEqual(types["hyperparameters"], .some("object"))
+        XCTAssertEqual(types["workDoneToken"], .some(nil), "any JSON")
+        XCTAssertEqual(FieldRecorder.types(of: Compare.Params.self)["methods"], .some("array"))
+    }
+
+    /// The JSON type a schema declares (following $refs); nil when it allows several (oneOf, no type).
+    static func type(of schema: JSONValue?) -> String? {
+        guard let resolved = resolve(schema) else { return nil }
+        if let t = resolved["type"]?.stringValue { return t }
+        return nil
+    }
+
+    private func compareTypes(_ what: String, swift: [String: String?], document: [String: String], into problems: inout [String]) {
+        for (name, swiftType) in swift.sorted(by: { $0.key < $1.key }) {
+            guard let swiftType, let documented = document[name] else { continue }
+            if swiftType != documented, !(swiftType == "integer" && documented == "number") {
+                problems.append("\(what): '\(name)' is \(swiftType) in Swift but \(documented) in the document")
+            }
+        }
     }
 
     private func compare(_ what: String, swift: [String: Bool]?, document: [String: Bool], into problems: inout [String]) {
@@ -96,9 +129,18 @@ enum FieldRecorder {
         return recorder.keyed ? recorder.fields : nil
     }
 
+    /// Field name → JSON type (nil: any JSON), for the keyed types `fields` reads.
+    static func types(of type: Decodable.Type) -> [String: String?] {
+        let recorder = Recorder(depth: 0)
+        _ = try? type.init(from: recorder)
+        return recorder.types
+    }
+
     final class Recorder: Decoder {
         let depth: Int
         var fields: [String: Bool] = [:]
+        /// Field name → its JSON type ("string", "integer", "number", "boolean", "array", "object"), nil for any JSON.
+        var types: [String: String?] = [:]
         var keyed = false
         var codingPath: [CodingKey] = []
         var userInfo: [CodingUserInfoKey: Any] = [:]
@@ -123,15 +165,48 @@ enum FieldRecorder {
         }
         func decodeNil(forKey key: Key) throws -> Bool { true }
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            if recorder.depth == 0 { recorder.fields[key.stringValue] = true }
+            if recorder.depth == 0 {
+                recorder.fields[key.stringValue] = true
+                recorder.types[key.stringValue] = jsonType(type)
+            }
             return try placeholder(type, depth: recorder.depth + 1)
         }
+        private func optional<T>(_ type: T.Type, _ key: Key) -> T? {
+            if recorder.depth == 0 {
+                recorder.fields[key.stringValue] = false
+                recorder.types[key.stringValue] = jsonType(type)
+            }
+            return nil
+        }
+        func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { optional(type, key) }
+        func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { optional(type, key) }
+        func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { optional(type, key) }
+        func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { optional(type, key) }
+        func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { optional(type, key) }
+        func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { optional(type, key) }
+        func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { optional(type, key) }
+        func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { optional(type, key) }
+        func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { optional(type, key) }
+        func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { optional(type, key) }
+        func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { optional(type, key) }
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
             KeyedDecodingContainer(Keyed<NestedKey>(recorder: Recorder(depth: recorder.depth + 1)))
         }
         func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer { Unkeyed() }
         func superDecoder() throws -> Decoder { Recorder(depth: recorder.depth + 1) }
         func superDecoder(forKey key: Key) throws -> Decoder { Recorder(depth: recorder.depth + 1) }
+    }
+
+    /// The JSON type a Swift field encodes as; nil for JSONValue (any JSON).
+    static func jsonType(_ type: Any.Type) -> String? {
+        let name = String(describing: type)
+        if name == "JSONValue" { return nil }
+        if type is String.Type || type is any RawRepresentable.Type && name != "ProgressToken" { return "string" }
+        if type is Bool.Type { return "boolean" }
+        if [Int.self, Int32.self, Int64.self, UInt.self, UInt32.self, UInt64.self].contains(where: { $0 == type }) { return "integer" }
+        if type is Double.Type || type is Float.Type { return "number" }
+        if name.hasPrefix("Array<") { return "array" }
+        return "object"
     }
 
     static func placeholder<T: Decodable>(_ type: T.Type, depth: Int) throws -> T {
