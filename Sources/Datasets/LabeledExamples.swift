@@ -82,6 +82,26 @@ public final class Dataset: @unchecked Sendable {
         self.trainGroups = trainGroups
         self.normalization = normalization
         self.augmentation = augmentation
+        self.fingerprint = Self.fingerprint(train, test)
+    }
+
+    /// FNV-1a over both parts' shapes, feature bits and labels (16 hex digits): equal for the same contents, whatever
+    /// the files they came from. Runs record it, so a result can be traced to the exact data.
+    public let fingerprint: String
+
+    private static func fingerprint(_ parts: LabeledExamples...) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ x: UInt64) { h = (h ^ x) &* 0x100_0000_01b3 }
+        for part in parts {
+            for d in part.exampleShape { mix(UInt64(d)) }
+            mix(UInt64(part.count))
+            let words = part.count * part.exampleSize
+            part.features.withMemoryRebound(to: UInt32.self, capacity: words) { bits in
+                for i in 0..<words { mix(UInt64(bits[i])) }
+            }
+            for y in part.labels { mix(UInt64(UInt32(bitPattern: y))) }
+        }
+        return String(h, radix: 16).leftPadded(to: 16)
     }
 
     /// The training part as the Trainer should read it: augmented (from `seed`) when the dataset says so.
@@ -105,4 +125,9 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
         case .invalid(let file, let problem): return "\(file): \(problem)"
         }
     }
+}
+
+extension String {
+    /// Zero-padded on the left to `width` characters.
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -18,6 +18,8 @@ public struct RunInfo: Codable, Sendable {
     public let dataset: String?
     /// The split's fingerprint (FNV-1a over its four index lists) when the run started.
     public let splitFingerprint: String?
+    /// The dataset's fingerprint (FNV-1a over its shapes, features and labels) when the run started.
+    public let datasetFingerprint: String?
     /// The request's seed, when it gave one.
     public let seed: Int?
     /// Threads of its job.
@@ -41,7 +43,7 @@ public struct RunInfo: Codable, Sendable {
     /// Per-epoch progress (run/show only).
     public let progress: [RunProgress]?
     public init(id: Int, kind: String, method: String?, model: String?, split: String?, dataset: String?, splitFingerprint: String?,
-                seed: Int?, threads: Int?, status: String, error: String?, startedAt: String, endedAt: String?, seconds: Double?,
+                datasetFingerprint: String?, seed: Int?, threads: Int?, status: String, error: String?, startedAt: String, endedAt: String?, seconds: Double?,
                 params: JSONValue, models: JSONValue, result: JSONValue?, progress: [RunProgress]?) {
         self.id = id
         self.kind = kind
@@ -50,6 +52,7 @@ public struct RunInfo: Codable, Sendable {
         self.split = split
         self.dataset = dataset
         self.splitFingerprint = splitFingerprint
+        self.datasetFingerprint = datasetFingerprint
         self.seed = seed
         self.threads = threads
         self.status = status

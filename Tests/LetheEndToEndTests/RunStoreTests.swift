@@ -49,6 +49,8 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(written?["name"], "m-finetune")
         XCTAssertEqual(written?["fingerprint"], forgot["fingerprint"])
         XCTAssertEqual(models.first { $0["role"] == "read" }?["name"], "m")
+        XCTAssertEqual(forget["datasetFingerprint"]?.stringValue?.count, 16)
+        XCTAssertEqual(forget["datasetFingerprint"], all[4]["datasetFingerprint"], "train (by dataset) and forget (by split) saw the same data")
 
         let shown = try ok(c.call("run/show", ["id": forget["id"]!]))
         XCTAssertEqual(shown["result"]?["hyperparameters"]?["lr"], forgot["hyperparameters"]?["lr"], "the resolved hyperparameters")
@@ -160,5 +162,40 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(models.first?["fingerprint"], saved["fingerprint"])
         XCTAssertEqual(try c.call("model/load", ["name": "nope"])["error"]?["code"], 1)
         d.stop()
+    }
+    /// A store written by the first schema version (as Python's sqlite3 writes it here, with GRDB's migration table)
+    /// opens in this daemon: its runs are kept and the new column is added.
+    func testAStoreOfTheFirstSchemaVersionIsMigrated() throws {
+        let state = NSTemporaryDirectory() + "lethe-v1-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let sql = [
+            "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)",
+            "INSERT INTO grdb_migrations VALUES ('v1: runs and their per-epoch progress')",
+            "CREATE TABLE run (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, method TEXT, model TEXT, split TEXT, dataset TEXT, "
+                + "splitFingerprint TEXT, seed INTEGER, threads INTEGER, params TEXT NOT NULL, models TEXT NOT NULL DEFAULT '[]', "
+                + "status TEXT NOT NULL, error TEXT, result TEXT, startedAt DOUBLE NOT NULL, endedAt DOUBLE)",
+            "CREATE TABLE progress (run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE, stage TEXT NOT NULL, unit TEXT NOT NULL, "
+                + "step INTEGER NOT NULL, steps INTEGER NOT NULL, loss DOUBLE, accuracy DOUBLE, at DOUBLE NOT NULL)",
+            "INSERT INTO run (kind, method, params, status, startedAt, endedAt) VALUES ('forget', 'finetune', '{\"model\":\"old\"}', 'succeeded', 1e9, 1e9 + 5)",
+        ].joined(separator: ";\n")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.executescript(sys.argv[2]); db.commit()",
+                       state + "/runs.sqlite", sql]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let d = try DaemonProcess(stateDirectory: state)
+        defer { d.stop() }
+        let c = try d.connect()
+        guard case .array(let old)? = try ok(c.call("run/list"))["runs"] else { return XCTFail() }
+        XCTAssertEqual(old.count, 1)
+        XCTAssertEqual(old.first?["params"]?["model"], "old")
+        XCTAssertNil(old.first?["datasetFingerprint"])
+        try setUp(c)
+        _ = try ok(c.call("model/train", ["model": "m", "dataset": "d", "epochs": 1, "batchSize": 16]))
+        guard case .array(let runs)? = try ok(c.call("run/list"))["runs"] else { return XCTFail() }
+        XCTAssertEqual(runs.count, 2)
+        XCTAssertEqual(runs.first?["datasetFingerprint"]?.stringValue?.count, 16, "the new column is filled for new runs")
     }
 }

@@ -38,12 +38,12 @@ extension Daemon {
         if format == "jsonl" {
             for run in runs { text += String(decoding: try JSONCoding.encoder.encode(run), as: UTF8.self) + "\n" }
         } else {
-            let header = ["id", "kind", "method", "model", "split", "dataset", "splitFingerprint", "seed", "threads", "status", "error",
+            let header = ["id", "kind", "method", "model", "split", "dataset", "splitFingerprint", "datasetFingerprint", "seed", "threads", "status", "error",
                           "startedAt", "endedAt", "seconds", "params", "models", "result"]
             text = header.joined(separator: ",") + "\n"
             func json(_ v: JSONValue?) -> String { v.map { RunStore.text($0) } ?? "" }
             for r in runs {
-                let cells: [String] = [String(r.id), r.kind, r.method ?? "", r.model ?? "", r.split ?? "", r.dataset ?? "", r.splitFingerprint ?? "",
+                let cells: [String] = [String(r.id), r.kind, r.method ?? "", r.model ?? "", r.split ?? "", r.dataset ?? "", r.splitFingerprint ?? "", r.datasetFingerprint ?? "",
                                        r.seed.map(String.init) ?? "", r.threads.map(String.init) ?? "", r.status, r.error ?? "", r.startedAt,
                                        r.endedAt ?? "", r.seconds.map { String($0) } ?? "", json(r.params), json(r.models), json(r.result)]
                 text += cells.map(Self.csvCell).joined(separator: ",") + "\n"
@@ -86,7 +86,7 @@ extension Daemon {
 
     static func info(_ r: RunRecord, result: Bool, progress: [RunProgress]?) -> RunInfo {
         RunInfo(id: Int(r.id), kind: r.kind, method: r.method, model: r.model, split: r.split, dataset: r.dataset,
-                splitFingerprint: r.splitFingerprint, seed: r.seed.map(Int.init), threads: r.threads, status: r.status, error: r.error,
+                splitFingerprint: r.splitFingerprint, datasetFingerprint: r.datasetFingerprint, seed: r.seed.map(Int.init), threads: r.threads, status: r.status, error: r.error,
                 startedAt: iso(r.startedAt), endedAt: r.endedAt.map(iso), seconds: r.endedAt.map { $0 - r.startedAt },
                 params: r.params, models: r.models, result: result ? r.result : nil, progress: progress)
     }

@@ -39,12 +39,15 @@ extension Daemon {
         let splitName = given["split"]?.stringValue
         var splitEntry: SplitEntry?
         if let splitName { splitEntry = await workspace.splits[splitName] }
+        var datasetFingerprint = splitEntry?.data.fingerprint
+        if datasetFingerprint == nil, let name = given["dataset"]?.stringValue { datasetFingerprint = await workspace.datasets[name]?.fingerprint }
         let recorder: RunRecorder?
         do {
             let id = try store.begin(kind: method, method: given["method"]?.stringValue ?? given["kind"]?.stringValue,
                                      model: given["model"]?.stringValue, split: splitName,
                                      dataset: splitEntry?.dataset ?? given["dataset"]?.stringValue,
                                      splitFingerprint: splitEntry.map { String(format: "%016llx", $0.split.fingerprint) },
+                                     datasetFingerprint: datasetFingerprint,
                                      seed: given["seed"]?.doubleValue.map { Int64(exactly: $0.rounded()) ?? 0 }, params: given)
             recorder = RunRecorder(id: id, store: store)
         } catch {

@@ -21,6 +21,7 @@ struct RunRecord: Sendable {
     let split: String?
     let dataset: String?
     let splitFingerprint: String?
+    let datasetFingerprint: String?
     let seed: Int64?
     let threads: Int?
     let params: JSONValue
@@ -110,17 +111,21 @@ final class RunStore: @unchecked Sendable {
                 t.column("at", .double).notNull()
             }
         }
+        m.registerMigration("v2: the dataset's fingerprint") { db in
+            try db.alter(table: "run") { t in t.add(column: "datasetFingerprint", .text) }
+        }
         return m
     }
 
     /// Records a run that starts now; returns its id.
     func begin(kind: String, method: String?, model: String?, split: String?, dataset: String?, splitFingerprint: String?,
-               seed: Int64?, params: JSONValue) throws -> Int64 {
+               datasetFingerprint: String?, seed: Int64?, params: JSONValue) throws -> Int64 {
         try queue.write { db in
             try db.execute(sql: """
-                INSERT INTO run (kind, method, model, split, dataset, splitFingerprint, seed, params, status, startedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
-                """, arguments: [kind, method, model, split, dataset, splitFingerprint, seed, Self.text(params), Date().timeIntervalSince1970])
+                INSERT INTO run (kind, method, model, split, dataset, splitFingerprint, datasetFingerprint, seed, params, status, startedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
+                """, arguments: [kind, method, model, split, dataset, splitFingerprint, datasetFingerprint, seed, Self.text(params),
+                                 Date().timeIntervalSince1970])
             return db.lastInsertedRowID
         }
     }
@@ -201,7 +206,7 @@ final class RunStore: @unchecked Sendable {
 
     private static func record(_ row: Row) -> RunRecord {
         RunRecord(id: row["id"], kind: row["kind"], method: row["method"], model: row["model"], split: row["split"], dataset: row["dataset"],
-                  splitFingerprint: row["splitFingerprint"], seed: row["seed"], threads: row["threads"],
+                  splitFingerprint: row["splitFingerprint"], datasetFingerprint: row["datasetFingerprint"], seed: row["seed"], threads: row["threads"],
                   params: json(row["params"]) ?? .object([:]), models: json(row["models"]) ?? .array([]), status: row["status"],
                   error: row["error"], result: json(row["result"]), startedAt: row["startedAt"], endedAt: row["endedAt"])
     }
