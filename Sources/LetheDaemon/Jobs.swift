@@ -130,16 +130,22 @@ extension Daemon {
         }
     }
 
-    /// Sends the engine's progress reports as `$/progress` to `token` on `connection` (nil without a token);
-    /// `stagePrefix` names the run within a larger job (compare's "<method>/<seed> ").
-    static func progressReporter(_ token: ProgressToken?, _ connection: Connection,
-                                 stagePrefix: String = "") -> (@Sendable (JobControl.Progress) -> Void)? {
-        token.map { token in
-            { @Sendable progress in
+    /// Sends the engine's progress reports as `$/progress` to `token` on `connection`, and records their epochs in
+    /// `run`; nil with neither. `stagePrefix` names the unit within a larger job (compare's "<method>/<seed> ").
+    static func progressReporter(_ token: ProgressToken?, _ connection: Connection, stagePrefix: String = "",
+                                 run: RunRecorder? = nil) -> (@Sendable (JobControl.Progress) -> Void)? {
+        guard token != nil || run != nil else { return nil }
+        return { @Sendable progress in
+            if let token {
                 connection.notify("$/progress", ProgressParams(token: token, value: ProgressValue(
                     stage: stagePrefix + progress.stage, unit: progress.unit.rawValue, step: progress.step, steps: progress.steps,
                     epoch: progress.unit == .epoch ? progress.step : nil, epochs: progress.unit == .epoch ? progress.steps : nil,
                     loss: progress.loss, accuracy: progress.accuracy, examplesPerSecond: progress.examplesPerSecond)))
+            }
+            if let run {
+                var named = progress
+                named.stage = stagePrefix + progress.stage
+                run.progress(named)
             }
         }
     }

@@ -58,6 +58,13 @@ final class RunStoreTests: XCTestCase {
         guard case .array(let progress)? = train["progress"] else { return XCTFail("\(train)") }
         XCTAssertEqual(progress.compactMap { $0["step"]?.number }, [1, 2], "one progress row per epoch")
 
+        // A compare's units record their epochs too, named by method and seed.
+        _ = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["finetune"], "hyperparameters": ["finetune": ["epochs": 1], "retrain": ["epochs": 1]]]))
+        let compared = try ok(c.call("run/show", ["id": try runs(c, ["kind": "compare"]).first!["id"]!]))
+        guard case .array(let unitProgress)? = compared["progress"] else { return XCTFail("\(compared)") }
+        XCTAssertEqual(Set(unitProgress.compactMap { $0["stage"]?.stringValue }), ["retrain/0 retrain", "finetune/0 finetune"])
+        XCTAssertEqual(try ok(c.call("run/delete", ["ids": [compared["id"]!]]))["deleted"], [compared["id"]!])
+
         XCTAssertEqual(try runs(c, ["kind": "forget"]).count, 2)
         XCTAssertEqual(try runs(c, ["status": "failed"]).count, 1)
         XCTAssertEqual(try runs(c, ["model": "m-finetune"]).count, 3, "forget wrote it, evaluate and attack read it")

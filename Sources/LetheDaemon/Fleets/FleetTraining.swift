@@ -101,7 +101,8 @@ extension Daemon {
 
     /// Trains the plan's missing members as units on the compute pool; blocking, run inside a job that holds no
     /// threads itself. Progress stages are "<fleet id> <kind> <seed> <stage>".
-    static func train(_ plan: FleetPlan, parent: JobControl, token: ProgressToken?, connection: Connection) throws -> FleetFill {
+    static func train(_ plan: FleetPlan, parent: JobControl, token: ProgressToken?, connection: Connection,
+                      run: RunRecorder?) throws -> FleetFill {
         let start = monotonicSeconds()
         let missing = plan.missing
         let reused = plan.seeds.count - missing.count
@@ -116,7 +117,7 @@ extension Daemon {
             ComputePool.submit(threads: plan.threadsPerModel) {
                 defer { group.leave() }
                 let prefix = "\(plan.fleet.id) \(plan.kind.rawValue) \(seed) "
-                let control = JobControl(progress: progressReporter(token, connection, stagePrefix: prefix), parent: parent)
+                let control = JobControl(progress: progressReporter(token, connection, stagePrefix: prefix, run: run), parent: parent)
                 do {
                     try control.checkCancellation()
                     let memberStart = monotonicSeconds()

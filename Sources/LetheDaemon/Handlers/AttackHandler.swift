@@ -50,13 +50,14 @@ extension Daemon {
         let cache = outputs
         let jobThreads = p.threads ?? threads
         let connection = context.connection
+        let run = context.run
         let start = monotonicSeconds()
         let (outcome, uses, written) = try await job(Attack.name, target: p.model, token: nil, threads: p.threads, context: context,
                                                     holdsThreads: false) { control in
             var uses: [Attack.FleetUse] = []
             for fleetKind in FleetKind.allCases {
                 guard let plan = plansFinal[fleetKind] else { continue }
-                let fill = try Self.train(plan, parent: control, token: p.workDoneToken, connection: connection)
+                let fill = try Self.train(plan, parent: control, token: p.workDoneToken, connection: connection, run: run)
                 uses.append(.init(id: plan.fleet.id, kind: fleetKind.rawValue, members: plan.seeds.count, trained: fill.trained, reused: fill.reused))
             }
             let attackContext = AttackContext(request: request, target: target.model, data: splitEntry.data, split: splitEntry.split,

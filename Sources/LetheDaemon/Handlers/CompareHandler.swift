@@ -61,14 +61,15 @@ extension Daemon {
         let runs = all.flatMap { name in seeds.map { (name, $0) } }
         let start = monotonicSeconds()
         let connection = context.connection
+        let run = context.run
         // The whole comparison is one job for server/status and cancellation; its runs are units on the pool.
         let (outcomes, epsilons) = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context,
                                                  holdsThreads: false) { control in
             let outcomes = try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters,
-                                             threads: perRun, parent: control, token: p.workDoneToken, connection: connection, outputs: cache)
+                                             threads: perRun, parent: control, token: p.workDoneToken, connection: connection, outputs: cache, run: run)
             var epsilons: [String: EpsilonMeasurement] = [:]
             if let retrained = plans["retrain"] {
-                for name in ["retrain"] + all where plans[name] != nil { _ = try Self.train(plans[name]!, parent: control, token: p.workDoneToken, connection: connection) }
+                for name in ["retrain"] + all where plans[name] != nil { _ = try Self.train(plans[name]!, parent: control, token: p.workDoneToken, connection: connection, run: run) }
                 for name in all where name != "retrain" {
                     epsilons[name] = try ComputePool.runHere(threads: nil) {
                         EpsilonMeasurement(examples: retrained.fleet.examples, classes: classes, unlearned: plans[name]!.members,
@@ -120,7 +121,7 @@ extension Daemon {
     /// per run, as many side by side as the compute pool's free threads allow. Keys are "method/seed".
     static func runUnits(_ runs: [(String, UInt64)], model source: ModelEntry, dataset: Dataset, split: Split,
                          given: [String: Hyperparameters], threads: Int, parent: JobControl, token: ProgressToken?,
-                         connection: Connection, outputs: OutputsCache) throws -> [String: UnitOutcome] {
+                         connection: Connection, outputs: OutputsCache, run: RunRecorder?) throws -> [String: UnitOutcome] {
         let seeds = Array(Set(runs.map(\.1))).sorted()
         let units: [(String, UInt64)] = seeds.map { ("none", $0) } + runs
         let results = UnitResults()
@@ -129,7 +130,7 @@ extension Daemon {
             group.enter()
             ComputePool.submit(threads: threads) {
                 defer { group.leave() }
-                let control = JobControl(progress: progressReporter(token, connection, stagePrefix: "\(name)/\(seed) "), parent: parent)
+                let control = JobControl(progress: progressReporter(token, connection, stagePrefix: "\(name)/\(seed) ", run: run), parent: parent)
                 do {
                     try control.checkCancellation()
                     let start = monotonicSeconds()

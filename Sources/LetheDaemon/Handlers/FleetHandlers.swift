@@ -15,8 +15,9 @@ extension Daemon {
                                        threadsPerModel: p.threadsPerModel)
         let start = monotonicSeconds()
         let connection = context.connection
+        let run = context.run
         let fill = try await job(FleetTrain.name, target: plan.fleet.id, token: nil, threads: nil, context: context, holdsThreads: false) { control in
-            try Self.train(plan, parent: control, token: p.workDoneToken, connection: connection)
+            try Self.train(plan, parent: control, token: p.workDoneToken, connection: connection, run: run)
         }
         return .init(fleet: Self.summary(plan.fleet), trained: fill.trained, reused: fill.reused, seconds: monotonicSeconds() - start)
     }
