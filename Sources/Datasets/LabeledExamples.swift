@@ -90,18 +90,17 @@ public final class Dataset: @unchecked Sendable {
     public let fingerprint: String
 
     private static func fingerprint(_ parts: LabeledExamples...) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ x: UInt64) { h = (h ^ x) &* 0x100_0000_01b3 }
+        var h = FNV1a()
         for part in parts {
-            for d in part.exampleShape { mix(UInt64(d)) }
-            mix(UInt64(part.count))
+            for d in part.exampleShape { h.mix(UInt64(d)) }
+            h.mix(UInt64(part.count))
             let words = part.count * part.exampleSize
             part.features.withMemoryRebound(to: UInt32.self, capacity: words) { bits in
-                for i in 0..<words { mix(UInt64(bits[i])) }
+                for i in 0..<words { h.mix(UInt64(bits[i])) }
             }
-            for y in part.labels { mix(UInt64(UInt32(bitPattern: y))) }
+            for y in part.labels { h.mix(UInt64(UInt32(bitPattern: y))) }
         }
-        return String(h, radix: 16).leftPadded(to: 16)
+        return h.hex
     }
 
     /// The training part as the Trainer should read it: augmented (from `seed`) when the dataset says so.
@@ -125,9 +124,4 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
         case .invalid(let file, let problem): return "\(file): \(problem)"
         }
     }
-}
-
-extension String {
-    /// Zero-padded on the left to `width` characters.
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -111,12 +111,7 @@ extension Daemon {
             throw RPCError.invalidParams("parameter 'workDoneToken' must be a string or a number")
         }
         context.run?.setThreads(jobThreads)
-        let report = Self.progressReporter(token, connection)
-        let run = context.run
-        let control = JobControl(progress: run == nil ? report : { progress in
-            report?(progress)
-            run?.progress(progress)
-        })
+        let control = JobControl(progress: Self.progressReporter(token, connection, run: context.run))
         let jobID = await jobs.start(method: method, target: target, control: control)
         if let id = context.id { connection.register(control, for: id) }
         let outcome: Result<T, Error>
@@ -172,4 +167,17 @@ extension ComputePool {
 private struct UncheckedBox: @unchecked Sendable {
     let value: () -> Void
     init(_ value: @escaping () -> Void) { self.value = value }
+}
+
+/// Errors of concurrent units: the first real error wins over the cancellations it caused.
+final class UnitFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func record(_ error: Error) { lock.withLock { errors.append(error) } }
+    func rethrow() throws {
+        try lock.withLock {
+            if let real = errors.first(where: { !($0 is JobCancelled) }) { throw real }
+            if let cancelled = errors.first { throw cancelled }
+        }
+    }
 }

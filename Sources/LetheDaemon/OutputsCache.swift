@@ -5,6 +5,7 @@
 import Datasets
 import Foundation
 import NeuralNet
+import Tensor
 
 final class OutputsCache: @unchecked Sendable {
     private struct Key: Hashable {
@@ -37,9 +38,9 @@ final class OutputsCache: @unchecked Sendable {
 
     /// The model's predictions on `indices` of `source`: from the cache, or computed (with `control`) and kept.
     func predictions(_ model: Model, on source: LabeledExamples, indices: [Int], control: JobControl?) throws -> Predictions {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in indices { h = (h ^ UInt64(bitPattern: Int64(i))) &* 0x100_0000_01b3 }
-        let key = Key(fingerprint: model.fingerprint, source: ObjectIdentifier(source), indicesHash: h, count: indices.count)
+        var h = FNV1a()
+        for i in indices { h.mix(UInt64(bitPattern: Int64(i))) }
+        let key = Key(fingerprint: model.fingerprint, source: ObjectIdentifier(source), indicesHash: h.value, count: indices.count)
         if let hit = lookup(key, source) { return hit }
         let computed = try Inference.predict(Network(model: model), on: source, indices: indices, control: control)
         store(key, source, computed)

@@ -87,15 +87,9 @@ public final class Model: @unchecked Sendable {
 
     /// FNV-1a over the parameter and buffer bytes: identifies exactly which weights a run read or wrote.
     public var fingerprint: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for bytes in [UnsafeRawBufferPointer(start: parameters, count: parameterCount * 4),
-                      UnsafeRawBufferPointer(start: buffers, count: bufferCount * 4)] {
-            for b in bytes {
-                hash ^= UInt64(b)
-                hash = hash &* 0x100_0000_01b3
-            }
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        var hash = FNV1a()
+        hash.mix(bytes: UnsafeRawBufferPointer(start: parameters, count: parameterCount * 4))
+        hash.mix(bytes: UnsafeRawBufferPointer(start: buffers, count: bufferCount * 4))
+        return hash.hex
     }
 }

@@ -40,8 +40,11 @@ struct FleetMember: Sendable {
 
     /// Bytes this member keeps resident.
     var residentBytes: Int {
-        logits.count * 4 + (inMask?.count ?? 0) + (model.map { $0.parameterCount * 4 } ?? 0)
+        Self.bytes(outputs: logits.count, mask: inMask?.count ?? 0, parameters: model?.parameterCount ?? 0)
     }
+
+    /// Bytes of a member with `outputs` logits, a mask over `mask` examples and `parameters` weights kept.
+    static func bytes(outputs: Int, mask: Int, parameters: Int) -> Int { outputs * 4 + mask + parameters * 4 }
 }
 
 /// What identifies a fleet: two requests with equal keys share members.
@@ -157,11 +160,11 @@ final class FleetStore: @unchecked Sendable {
 extension Split {
     /// FNV-1a over the four index lists: equal for equal splits, different when any index moves.
     var fingerprint: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h = FNV1a()
         for part in [retain, forget, validation, test] {
-            for i in part { h = (h ^ UInt64(bitPattern: Int64(i))) &* 0x100_0000_01b3 }
-            h = (h ^ 0xff) &* 0x100_0000_01b3
+            for i in part { h.mix(UInt64(bitPattern: Int64(i))) }
+            h.mix(0xff)
         }
-        return h
+        return h.value
     }
 }

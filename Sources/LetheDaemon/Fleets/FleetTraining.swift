@@ -92,8 +92,8 @@ extension Daemon {
         }
         let seeds: [UInt64] = kind == .shadow ? (0..<UInt64(count)).map { $0 } : (0..<UInt64(count)).map { seed &+ $0 }
         let missing = seeds.filter { fleet.member($0) == nil }.count
-        let perMember = examples.count * source.model.classCount * 4 + (kind == .shadow ? examples.count : 0)
-            + (fleet.keepsWeights ? Self.bytes(source.model) : 0)
+        let perMember = FleetMember.bytes(outputs: examples.count * source.model.classCount, mask: kind == .shadow ? examples.count : 0,
+                                          parameters: fleet.keepsWeights ? source.model.parameterCount : 0)
         try await checkMemory(adding: missing * perMember, for: "\(missing) new \(kind.rawValue) models of \(fleet.id)")
         return FleetPlan(fleet: fleet, kind: kind, source: source, splitEntry: splitEntry, seeds: seeds, shadowSeed: seed,
                          recipe: recipe, method: method, hyperparameters: hyperparameters, threadsPerModel: threads)
@@ -171,19 +171,6 @@ private func shadowHalves(_ plan: FleetPlan, data: Dataset, examples: FleetExamp
     }
     let poolIndices = examples.poolIndices(trainCount: data.train.count)
     return (inMember.map { mask in mask.indices.filter { mask[$0] } }, inMember.map { mask in poolIndices.map { mask[$0] } })
-}
-
-/// Errors of concurrent units: the first real error wins over the cancellations it caused.
-final class UnitFailures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [Error] = []
-    func record(_ error: Error) { lock.withLock { errors.append(error) } }
-    func rethrow() throws {
-        try lock.withLock {
-            if let real = errors.first(where: { !($0 is JobCancelled) }) { throw real }
-            if let cancelled = errors.first { throw cancelled }
-        }
-    }
 }
 
 extension JSONEncoder {

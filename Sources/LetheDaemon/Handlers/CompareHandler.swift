@@ -150,9 +150,9 @@ extension Daemon {
                     let measurement = try UnlearningMeasurement.measure(
                         model, dataset: dataset, split: split, seed: seed, control: control,
                         predict: name == "none" ? { try outputs.predictions(model, on: $0, indices: $1, control: control) } : nil)
-                    results.set("\(name)/\(seed)", .success(UnitOutcome(measurement: measurement, seconds: seconds, hyperparameters: used)))
+                    results.set("\(name)/\(seed)", UnitOutcome(measurement: measurement, seconds: seconds, hyperparameters: used))
                 } catch {
-                    results.set("\(name)/\(seed)", .failure(error))
+                    results.failures.record(error)
                     parent.cancel()  // one failed run ends the comparison; the others stop at their next batch
                 }
             }
@@ -162,18 +162,15 @@ extension Daemon {
     }
 }
 
-/// Results of concurrent units, guarded by a lock.
+/// Results of concurrent units: their outcomes by key, and their failures (UnitFailures: the first real error wins).
 final class UnitResults: @unchecked Sendable {
     private let lock = NSLock()
-    private var values: [String: Result<Daemon.UnitOutcome, Error>] = [:]
-    func set(_ key: String, _ value: Result<Daemon.UnitOutcome, Error>) { lock.lock(); values[key] = value; lock.unlock() }
-    /// The first real error wins over the cancellations it caused.
+    private var values: [String: Daemon.UnitOutcome] = [:]
+    let failures = UnitFailures()
+    func set(_ key: String, _ value: Daemon.UnitOutcome) { lock.withLock { values[key] = value } }
+    /// Every outcome, or the units' first real error.
     func unwrap() throws -> [String: Daemon.UnitOutcome] {
-        lock.lock()
-        defer { lock.unlock() }
-        let failures = values.values.compactMap { r -> Error? in if case .failure(let e) = r { return e } else { return nil } }
-        if let real = failures.first(where: { !($0 is JobCancelled) }) { throw real }
-        if let cancelled = failures.first { throw cancelled }
-        return values.mapValues { try! $0.get() }
+        try failures.rethrow()
+        return lock.withLock { values }
     }
 }

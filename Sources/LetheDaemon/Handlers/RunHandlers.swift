@@ -72,7 +72,7 @@ extension Daemon {
         }
         func time(_ text: String?, _ field: String) throws -> Double? {
             guard let text else { return nil }
-            guard let date = ISO8601DateFormatter().date(from: text) else {
+            guard let date = isoParser.date(from: text) else {
                 throw RPCError.invalidParams("parameter '\(field)' must be an ISO 8601 time such as 2026-11-29T15:00:00Z, got '\(text)'")
             }
             return date.timeIntervalSince1970
@@ -91,11 +91,16 @@ extension Daemon {
                 params: r.params, models: r.models, result: result ? r.result : nil, progress: progress)
     }
 
-    static func iso(_ t: Double) -> String {
+    static func iso(_ t: Double) -> String { isoFormatter.string(from: Date(timeIntervalSince1970: t)) }
+
+    /// One formatter for every time written (with milliseconds) and one for every time read (handlers run on the
+    /// daemon's actor, one at a time).
+    nonisolated(unsafe) private static let isoFormatter: ISO8601DateFormatter = {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: t))
-    }
+        return f
+    }()
+    nonisolated(unsafe) private static let isoParser = ISO8601DateFormatter()
 
     /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
     static func csvCell(_ s: String) -> String {
