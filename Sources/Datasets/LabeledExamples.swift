@@ -2,12 +2,19 @@
 import NeuralNet
 import Tensor
 
+/// One part of a dataset (training or test) held in memory: its features and labels.
 public final class LabeledExamples: ExampleSource, @unchecked Sendable {
+    /// Per-example shape, e.g. [1, 28, 28].
     public let exampleShape: [Int]
+    /// Number of classes the labels range over.
     public let classCount: Int
+    /// Number of examples.
     public let count: Int
+    /// Floats per example (the product of `exampleShape`).
     public let exampleSize: Int
+    /// The features, example after example: [count × exampleSize].
     public let features: UnsafeMutablePointer<Float>  // [count × exampleSize]
+    /// The labels, one per example, in 0..<classCount.
     public let labels: [Int32]  // [count]
 
     /// Takes ownership of `features`, which must hold count × exampleSize floats.
@@ -36,6 +43,7 @@ public final class LabeledExamples: ExampleSource, @unchecked Sendable {
 
     deinit { features.deallocate() }
 
+    /// Copies the examples at `indices` into `x` and their labels into `out`, rows split over the job's threads.
     public func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels out: UnsafeMutablePointer<Int32>) {
         let first = indices.startIndex, data = x.data, exampleSize = self.exampleSize, features = self.features
         // Rows split over the job's threads: a batch of images is a few hundred kilobytes of copying.
@@ -57,7 +65,9 @@ public final class LabeledExamples: ExampleSource, @unchecked Sendable {
 
 /// A named dataset: a training part (from which forget sets are drawn) and a test part.
 public final class Dataset: @unchecked Sendable {
+    /// The training part: retain and forget sets are drawn from it.
     public let train: LabeledExamples
+    /// The test part: validation and test sets are drawn from it.
     public let test: LabeledExamples
     /// Where it came from, for humans and the run record.
     public let origin: String
@@ -110,14 +120,18 @@ public final class Dataset: @unchecked Sendable {
         return AugmentedSource(train, augmentation: augmentation, padValues: normalization?.normalisedZero, seed: seed ^ 0x6175_676D_656E_7421)
     }
 
+    /// Per-example shape, the same in both parts.
     public var exampleShape: [Int] { train.exampleShape }
+    /// Number of classes over both parts.
     public var classCount: Int { max(train.classCount, test.classCount) }
 }
 
+/// Why a dataset could not be read: a missing file, or a file that does not hold what it should.
 public enum DataError: Error, CustomStringConvertible, Sendable {
     case missing(file: String)
     case invalid(file: String, problem: String)
 
+    /// The message a user sees, naming the file.
     public var description: String {
         switch self {
         case .missing(let file): return "file not found: \(file)"

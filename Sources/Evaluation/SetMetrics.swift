@@ -2,22 +2,33 @@
 import Datasets
 import NeuralNet
 
+/// A model's accuracy and mean cross-entropy on one set.
 public struct SetMetrics: Sendable {
+    /// Examples in the set.
     public let count: Int
+    /// Fraction predicted correctly (NaN for an empty set).
     public let accuracy: Double
+    /// Mean per-example cross-entropy (NaN for an empty set).
     public let meanLoss: Double
 }
 
+/// A model's metrics on the four parts of a split.
 public struct ModelReport: Sendable {
+    /// On the retain set (RA).
     public let retain: SetMetrics
+    /// On the forget set (1 − UA).
     public let forget: SetMetrics
+    /// On the validation set.
     public let validation: SetMetrics
+    /// On the test set (TA).
     public let test: SetMetrics
     /// Unlearning accuracy, UA = 1 − forget accuracy.
     public var unlearningAccuracy: Double { 1 - forget.accuracy }
 }
 
+/// Per-set metrics of a model.
 public enum Evaluator {
+    /// The metrics of one set's predictions.
     public static func metrics(_ p: Predictions) -> SetMetrics {
         SetMetrics(count: p.count, accuracy: p.accuracy, meanLoss: p.meanLoss)
     }

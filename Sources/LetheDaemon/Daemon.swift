@@ -7,7 +7,9 @@ import Logging
 import NeuralNet
 import Tensor
 
+/// The daemon's state (workspace, jobs, fleets, caches, run store) and request dispatch.
 public actor Daemon {
+    /// The daemon's version, as `initialize` and `server/status` report it.
     public static let version = "0.1.0"
 
     let workspace = Workspace()

@@ -7,7 +7,9 @@ import Logging
 import NIOCore
 import NIOPosix
 
+/// How the socket server listens.
 public struct ServerConfiguration: Sendable {
+    /// The Unix socket's path.
     public var socketPath: String
     /// Largest frame accepted; larger ones get an error and the connection closes (the stream cannot resync).
     public var maximumFrameSize: Int
@@ -20,6 +22,7 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
+/// The Unix-socket server that feeds the daemon its requests.
 public struct LetheServer: Sendable {
     let configuration: ServerConfiguration
     let daemon: Daemon
@@ -221,7 +224,9 @@ enum SocketFile {
     }
 }
 
+/// Why the server could not start.
 public struct ServerError: Error, CustomStringConvertible {
+    /// The message, naming the socket path.
     public let description: String
     init(_ description: String) { self.description = description }
 }

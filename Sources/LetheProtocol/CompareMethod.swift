@@ -3,7 +3,9 @@ import JSONRPC
 
 /// `compare`: methods against retrain over seeds, one table.
 public enum Compare: LetheMethod {
+    /// The wire name.
     public static let name = "compare"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Run unlearning methods on one model and split against retrain over seeds, and tabulate accuracy, UA, MIA, MIA-efficacy, average gap, time, and optionally the challenge's forget quality."
 
     /// What `compare` takes.
@@ -74,6 +76,7 @@ public enum Compare: LetheMethod {
         /// With `epsilonModels`: the challenge's forget quality F and final score F × (RA_U/RA_R) × (TA_U/TA_R)
         /// (retrain's row: its fleet against itself is not computed, so absent; "none": absent).
         public var forgetQuality: Double?
+        /// With `epsilonModels`: F × (RA_U/RA_R) × (TA_U/TA_R).
         public var epsilonScore: Double?
         /// Wall time of the method alone (0 for "none").
         public let seconds: Stat
