@@ -2,11 +2,14 @@
 # what the Swift toolchain does not bring.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev libsqlite3-dev dataset-fashion-mnist socat
+# socat and jq: Clients/shell; python3-venv, python3-wheel: the Python client's offline `pip install` check; neovim: the
+# editor-side JSON-RPC client that drives `lethe stdio` in CLITests; bsdutils (script): the CLI's terminal progress test.
+APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev libsqlite3-dev dataset-fashion-mnist socat jq \
+  python3-venv python3-wheel neovim bsdutils pkg-config
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: deps build release demo demo-check protocol-check crosscheck test bench clean
+.PHONY: deps build release demo demo-check protocol-check clients-check crosscheck test bench clean
 
 # Installs the Debian packages that are missing; says what to run when it cannot.
 deps:
@@ -68,6 +71,12 @@ protocol-check: release
 	if expect_exit $$pid2 1 "exit without shutdown"; then pid2=; else failed=1; fi; \
 	exit $$failed
 
+# The client libraries against a real release lethed each starts on a private socket: C (json-c), Python, shell.
+clients-check: release
+	$(MAKE) --no-print-directory -C Clients/c check LETHED="$(RELEASE_BIN)/lethed"
+	bash Clients/python/run-tests.sh "$(RELEASE_BIN)"
+	bash Clients/shell/tests/run-tests.sh "$(RELEASE_BIN)"
+
 # Models trained in real PyTorch, exported to safetensors, predict the same in Lethe (needs TORCH_PYTHON; not in CI);
 # then the attack numbers (epsilon, mia-efficacy, lira) recomputed from the daemon's outputs with scikit-learn and the
 # NeurIPS 2023 organisers' metric.py, which is not in this repository: `git clone
@@ -83,13 +92,15 @@ crosscheck: release
 	"$(TORCH_PYTHON)" Tests/acceptance/torch_methods_crosscheck.py "$$sock" "$$dir/work" && \
 	UNLEARNING_EVALUATION_DIR="$(UNLEARNING_EVALUATION_DIR)" "$(TORCH_PYTHON)" Tests/acceptance/attacks_crosscheck.py "$$sock" "$$dir/work"
 
-# Unit and end-to-end tests, the protocol's schema check, then the demo's acceptance check. Everything runs on the
+# Unit and end-to-end tests (the CLI, `lethe stdio` and `lethe mcp` among them), the protocol's schema check, the
+# client libraries' tests, then the demo's acceptance check. Everything runs on the
 # release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take
 # minutes in a debug build.
 test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory protocol-check
+	$(MAKE) --no-print-directory clients-check
 	$(MAKE) --no-print-directory demo-check
 
 # Lethe's engine against the PyTorch anchor; set TORCH_PYTHON to a Python with torch (see Benchmarks/RESULTS.md).
