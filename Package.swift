@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // `lethe mcp`: the Model Context Protocol server over stdio, and the MCP client its test drives it with.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // System libraries (installed by `make deps`).
@@ -54,10 +57,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
 
-        // CLI: protocol only.
+        // CLI: protocol only (MCP is the protocol `lethe mcp` speaks to editors and assistants).
         .executableTarget(name: "lethe", dependencies: [
             "JSONRPC", "LetheProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "MCP", package: "swift-sdk"),
         ], swiftSettings: v5),
 
         // Benchmarks: the engine's workloads of the PyTorch anchor (`make bench`).
@@ -71,6 +75,9 @@ let package = Package(
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "Datasets", "NeuralNet"], swiftSettings: v5),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "NeuralNet"], swiftSettings: v5),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: v5),
-        .testTarget(name: "LetheEndToEndTests", dependencies: ["JSONRPC", "LetheProtocol"], swiftSettings: v5),
+        .testTarget(name: "LetheEndToEndTests", dependencies: [
+            "JSONRPC", "LetheProtocol", .product(name: "MCP", package: "swift-sdk"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: v5),
     ]
 )

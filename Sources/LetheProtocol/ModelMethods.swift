@@ -91,6 +91,10 @@ public enum ModelCreate: LetheMethod {
 
 public enum ModelTrain: LetheMethod {
     public static let name = "model/train"
+    /// The optimizers `optimizer` takes (NeuralNet's OptimizerKind); the CLI's `--optimizer` choices.
+    public static let optimizers = ["sgd", "adam", "adamw"]
+    /// The learning-rate schedules `schedule` takes (NeuralNet's LearningRateSchedule.Kind); the CLI's `--schedule` choices.
+    public static let schedules = ["constant", "step", "cosine"]
     public static let summary = "Train a model on a dataset's training part (or a split's retain set); the recipe is kept for `retrain`."
 
     public struct Params: Codable, Sendable {

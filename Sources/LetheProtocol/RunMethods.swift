@@ -131,6 +131,10 @@ public enum RunList: LetheMethod {
     public static let name = "run/list"
     /// One line for rpc.discover and the CLI's help.
     public static let summary = "Recorded runs, newest first, filtered by kind, model, method, status and time, a page at a time."
+    /// The methods whose requests are recorded as runs (a run's `kind`), in the order the daemon documents them.
+    public static let kinds = [ModelTrain.name, Forget.name, Evaluate.name, Attack.name, Compare.name, FleetTrain.name]
+    /// A run's states: running, then one of the four ends.
+    public static let statuses = ["running", "succeeded", "failed", "cancelled", "interrupted"]
     /// The filters and the page.
     public typealias Params = RunSelection
     /// What `run/list` answers.

@@ -3,13 +3,17 @@ import JSONRPC
 
 public enum Forget: LetheMethod {
     public static let name = "forget"
+    /// Every unlearning method, in the daemon's registry order (Unlearning/Registry.swift); a test holds the two and
+    /// the OpenRPC document's enums equal, and the CLI's `--method` choices come from here.
+    public static let methods = ["retrain", "finetune", "gradient-ascent", "neggrad+", "random-labels", "salun", "l1-sparse",
+                                 "scrub", "ssd", "bad-teacher", "fisher", "boundary-shrink", "reset-finetune", "cf-k", "eu-k"]
     public static let summary = "Apply an unlearning method to a model for a split's forget set, writing a new model; the source is untouched."
 
     public struct Params: Codable, Sendable {
         /// The trained model to unlearn from.
         public var model: String
         public var split: String
-        /// "retrain" or "finetune".
+        /// One of `Forget.methods` (the registry's; Docs/Methods.md describes each).
         public var method: String
         /// Name of the new model; default "<model>-<method>".
         public var output: String?

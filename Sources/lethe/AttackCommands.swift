@@ -9,14 +9,14 @@ struct AttackCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "The model attacked (ulira, epsilon: the original the method starts from).") var model: String
     @Option(help: "Split: forget (members) against test (non-members).") var split: String
-    @Option(help: "Attack kind: \(Attack.kinds.joined(separator: ", ")) (default simple).") var kind: String?
+    @Option(help: "Attack kind (default simple; Docs/Attacks.md describes each).") var kind: Choice<AttackKinds>?
     @Option(help: "simple: how the two sides are sized: \(Attack.balances.joined(separator: ", ")) (both: the larger side is sampled down, so 0.5 is chance; kit: the starting kit's exact procedure).")
     var balance: String?
     @Option(help: "Seeds the simple attack's draws, the shadows' halves, or the first fleet member.") var seed: UInt64?
     @Option(help: "lira, rmia: number of shadow models (even; default 16).") var shadows: Int?
     @Option(help: "lira, rmia: \(Attack.variants.joined(separator: " or ")) (default online).") var variant: String?
     @Option(help: "lira, rmia: the model whose recipe the shadows repeat (default: --model).") var original: String?
-    @Option(help: "ulira, epsilon: the unlearning method (default finetune).") var method: String?
+    @Option(help: "ulira, epsilon: the unlearning method (default finetune).") var method: Choice<UnlearningMethods>?
     @Option(name: .customLong("set"), help: "ulira, epsilon: a hyperparameter of the method as name=value; repeatable.") var settings: [String] = []
     @Option(help: "ulira, epsilon: models per group (default 32).") var models: Int?
     @Option(help: "Threads per fleet member (default 1).") var threadsPerModel: Int?
@@ -24,11 +24,11 @@ struct AttackCommand: ParsableCommand {
     @Option(help: "Threads for this job.") var threads: Int?
 
     func run() throws {
-        var params = Attack.Params(model: model, split: split, kind: kind, balance: balance, seed: seed)
+        var params = Attack.Params(model: model, split: split, kind: kind?.rawValue, balance: balance, seed: seed)
         params.shadows = shadows
         params.variant = variant
         params.original = original
-        params.method = method
+        params.method = method?.rawValue
         params.hyperparameters = settings.isEmpty ? nil : try parseSettings(settings)
         params.models = models
         params.threadsPerModel = threadsPerModel
@@ -66,18 +66,18 @@ struct FleetCommand: ParsableCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: FleetTrain.summary)
         @OptionGroup var options: GlobalOptions
-        @Option(help: "Fleet kind: \(FleetTrain.kinds.joined(separator: ", ")).") var kind: String
+        @Option(help: "Fleet kind.") var kind: Choice<FleetKinds>
         @Option(help: "The original model.") var model: String
-        @Option var split: String
+        @Option(help: "Split naming the forget set (unlearned and retrained fleets).") var split: String
         @Option(help: "Number of members.") var count: Int
-        @Option var seed: UInt64?
-        @Option(help: "unlearned: the method (default finetune).") var method: String?
+        @Option(help: "Seed of the first member; members take seed, seed+1, … (default 0).") var seed: UInt64?
+        @Option(help: "unlearned: the method (default finetune).") var method: Choice<UnlearningMethods>?
         @Option(name: .customLong("set"), help: "unlearned: a hyperparameter as name=value; repeatable.") var settings: [String] = []
         @Flag(help: "Keep each member's weights too.") var keepWeights = false
         @Option(help: "Threads per member (default 1).") var threadsPerModel: Int?
 
         func run() throws {
-            let params = FleetTrain.Params(kind: kind, model: model, split: split, count: count, seed: seed, method: method,
+            let params = FleetTrain.Params(kind: kind.rawValue, model: model, split: split, count: count, seed: seed, method: method?.rawValue,
                                            hyperparameters: settings.isEmpty ? nil : try parseSettings(settings),
                                            keepWeights: keepWeights ? true : nil, threadsPerModel: threadsPerModel,
                                            workDoneToken: options.progressToken)
@@ -111,21 +111,21 @@ struct FleetCommand: ParsableCommand {
 struct ModelDeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: ModelDelete.summary)
     @OptionGroup var options: GlobalOptions
-    @Argument var name: String
+    @Argument(help: "The model to remove from memory.") var name: String
     func run() throws { try printDeleted(options.client().call(ModelDelete.self, .init(name: name)), json: options.json) }
 }
 
 struct DatasetDeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: DatasetDelete.summary)
     @OptionGroup var options: GlobalOptions
-    @Argument var name: String
+    @Argument(help: "The dataset to remove from memory.") var name: String
     func run() throws { try printDeleted(options.client().call(DatasetDelete.self, .init(name: name)), json: options.json) }
 }
 
 struct SplitDeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: SplitDelete.summary)
     @OptionGroup var options: GlobalOptions
-    @Argument var name: String
+    @Argument(help: "The split to remove.") var name: String
     func run() throws { try printDeleted(options.client().call(SplitDelete.self, .init(name: name)), json: options.json) }
 }
 

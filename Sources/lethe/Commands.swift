@@ -4,6 +4,7 @@ import Foundation
 import JSONRPC
 import LetheProtocol
 
+/// The options every command takes, before or after the subcommand's name (main.swift moves them after it).
 struct GlobalOptions: ParsableArguments {
     @Option(help: "The daemon's socket (default: $LETHE_SOCKET, else lethed's default path).")
     var socket: String = SocketPath.fromEnvironment
@@ -11,12 +12,20 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "Fail (exit 69) when no daemon answers instead of starting lethed (also LETHE_NO_AUTOSTART=1).")
+    var noAutostart = false
+
+    /// Whether a missing daemon may be started.
+    var autostart: Bool { !noAutostart && ProcessInfo.processInfo.environment["LETHE_NO_AUTOSTART"].map { $0.isEmpty || $0 == "0" } ?? true }
+
+    /// A connection to the daemon (started first when none answers), showing progress unless --json.
     func client() throws -> LetheClient {
-        let client = try LetheClient(socketPath: socket)
+        let client = LetheClient(connected: try Autostart.connect(socketPath: socket, allowed: autostart, quiet: false))
+        client.onCancelling = { Output.progress("lethe: cancelling (Ctrl-C again to quit without waiting)…") }
         if !json {
-            client.onProgress = { p in
-                Output.progress("  \(p.value.stage) \(p.value.unit) \(p.value.step)/\(p.value.steps): loss \(Output.number(p.value.loss)), accuracy \(Output.percent(p.value.accuracy)), \(Int(p.value.examplesPerSecond)) examples/s")
-            }
+            let display = ProgressDisplay()
+            client.onProgress = { display.show($0.value) }
+            client.onCallEnded = { display.finish() }
         }
         return client
     }
@@ -155,30 +164,30 @@ struct ModelCommand: ParsableCommand {
         @Option(help: "Dataset to train on.") var dataset: String
         @Option(help: "Split, with --subset retain.") var split: String?
         @Option(help: "train (whole training part) or retain.") var subset: String?
-        @Option var epochs: Int?
-        @Option var batchSize: Int?
-        @Option var lr: Double?
-        @Option var momentum: Double?
-        @Option var weightDecay: Double?
-        @Option(help: "sgd, adam or adamw.") var optimizer: String?
+        @Option(help: "Passes over the training examples (default 5).") var epochs: Int?
+        @Option(help: "Examples per step (default 128).") var batchSize: Int?
+        @Option(help: "Learning rate (default 0.05).") var lr: Double?
+        @Option(help: "SGD momentum (default 0.9).") var momentum: Double?
+        @Option(help: "L2 weight decay (default 5e-4; decoupled for adamw).") var weightDecay: Double?
+        @Option(help: "Optimizer (default sgd).") var optimizer: Choice<Optimizers>?
         @Flag(help: "SGD with Nesterov momentum.") var nesterov = false
-        @Option(help: "constant, step or cosine.") var schedule: String?
+        @Option(help: "Learning-rate schedule (default constant).") var schedule: Choice<Schedules>?
         @Flag(help: "Step the schedule every batch instead of every epoch.") var schedulePerStep = false
         @Option(help: "Linear warm-up length (epochs, or steps with --schedule-per-step).") var warmup: Int?
         @Option(help: "step schedule: period.") var stepSize: Int?
         @Option(help: "step schedule: factor.") var gamma: Double?
         @Option(help: "Cross-entropy class weights, comma-separated.") var classWeights: String?
-        @Option var labelSmoothing: Double?
+        @Option(help: "Cross-entropy label smoothing, 0…1 (default 0).") var labelSmoothing: Double?
         @Option(help: "Clip the global gradient norm.") var clipNorm: Double?
         @Option(help: "Parameter-name prefix to keep fixed; repeatable.") var freeze: [String] = []
-        @Option var seed: UInt64?
+        @Option(help: "Seed of the shuffling and any random draws (default 0).") var seed: UInt64?
         @Option(help: "Threads for this job.") var threads: Int?
 
         func run() throws {
             var params = ModelTrain.Params(
                 model: model, dataset: dataset, split: split, subset: subset, epochs: epochs, batchSize: batchSize, lr: lr,
-                momentum: momentum, weightDecay: weightDecay, schedule: schedule, seed: seed, workDoneToken: options.progressToken)
-            params.optimizer = optimizer
+                momentum: momentum, weightDecay: weightDecay, schedule: schedule?.rawValue, seed: seed, workDoneToken: options.progressToken)
+            params.optimizer = optimizer?.rawValue
             params.nesterov = nesterov ? true : nil
             params.schedulePerStep = schedulePerStep ? true : nil
             params.warmup = warmup
@@ -206,7 +215,7 @@ extension ModelCommand {
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: ModelInfo.summary)
         @OptionGroup var options: GlobalOptions
-        @Option var model: String
+        @Option(help: "The model to describe.") var model: String
 
         func run() throws {
             let r = try options.client().call(ModelInfo.self, .init(model: model))
@@ -227,15 +236,15 @@ struct ForgetCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "Trained model to unlearn from.") var model: String
     @Option(help: "Split naming the forget set.") var split: String
-    @Option(help: "Unlearning method: retrain or finetune.") var method: String
+    @Option(help: "Unlearning method (Docs/Methods.md describes each).") var method: Choice<UnlearningMethods>
     @Option(help: "Name of the new model.") var output: String?
     @Option(name: .customLong("set"), help: "A hyperparameter as name=value; repeatable.") var settings: [String] = []
-    @Option var seed: UInt64?
+    @Option(help: "Seed of the method's random draws (default 0).") var seed: UInt64?
     @Option(help: "Threads for this job.") var threads: Int?
 
     func run() throws {
         let hyperparameters = try parseSettings(settings)
-        var params = Forget.Params(model: model, split: split, method: method, output: output, hyperparameters: hyperparameters,
+        var params = Forget.Params(model: model, split: split, method: method.rawValue, output: output, hyperparameters: hyperparameters,
                                    seed: seed, workDoneToken: options.progressToken)
         params.threads = threads
         let r = try options.client().call(Forget.self, params)
@@ -249,8 +258,8 @@ struct ForgetCommand: ParsableCommand {
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "evaluate", abstract: Evaluate.summary)
     @OptionGroup var options: GlobalOptions
-    @Option var model: String
-    @Option var split: String
+    @Option(help: "The model to evaluate.") var model: String
+    @Option(help: "The split whose retain, forget, validation and test sets are evaluated.") var split: String
     @Option(help: "A model (usually the retrained one) to compare outputs with on the forget set.") var reference: String?
 
     func run() throws {

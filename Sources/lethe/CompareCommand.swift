@@ -27,7 +27,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "Trained model to unlearn from (never modified).") var model: String
     @Option(help: "Split naming the forget set.") var split: String
-    @Option(help: "Methods, comma-separated (default: every registered method).") var methods: String?
+    @Option(help: "Methods, comma-separated (default: every registered method).") var methods: ChoiceListArgument<UnlearningMethods>?
     @Option(name: .customLong("set"), help: "A method's hyperparameter as method.name=value; repeatable.") var settings: [String] = []
     @Option(help: "Seeds, comma-separated (default 0); rows give mean ± std over them.") var seeds: String?
     @Option(help: "Threads per method run (default 1).") var threadsPerMethod: Int?
@@ -47,7 +47,7 @@ struct CompareCommand: ParsableCommand {
                 return v
             }
         }
-        var params = Compare.Params(model: model, split: split, methods: methods.map { $0.split(separator: ",").map(String.init) },
+        var params = Compare.Params(model: model, split: split, methods: methods?.values,
                                     hyperparameters: hyperparameters.isEmpty ? nil : hyperparameters, seeds: seedList,
                                     threadsPerMethod: threadsPerMethod, workDoneToken: options.progressToken)
         params.epsilonModels = epsilonModels

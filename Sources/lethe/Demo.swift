@@ -23,7 +23,7 @@ struct Demo: ParsableCommand {
     var schedule: String = "cosine"
     @Option(help: "Methods compared besides finetune and retrain, comma-separated.") var methods: String = Demo.strongest.joined(separator: ",")
     @Option(help: "Fraction of the training set to forget.") var fraction: Double = 0.1
-    @Option var seed: UInt64 = 0
+    @Option(help: "Seed of the split, the training and the methods.") var seed: UInt64 = 0
 
     /// The methods the demo shows by default: the three closest to retrain (smallest average gap) in
     /// Benchmarks/UNLEARNING.md's mlp table.

@@ -9,10 +9,10 @@ struct RunsCommand: ParsableCommand {
                                                     subcommands: [List.self, Show.self, Export.self, Delete.self], aliases: ["run"])
 
     struct Filters: ParsableArguments {
-        @Option(help: "Only runs of this RPC method (forget, attack, …).") var kind: String?
+        @Option(help: "Only runs of this RPC method.") var kind: Choice<RunKinds>?
         @Option(help: "Only runs that named or wrote this model.") var model: String?
         @Option(help: "Only runs of this unlearning method or attack kind.") var method: String?
-        @Option(help: "Only runs with this status (running, succeeded, failed, cancelled, interrupted).") var status: String?
+        @Option(help: "Only runs with this status.") var status: Choice<RunStatuses>?
         @Option(help: "Only runs started at or after this ISO 8601 time.") var since: String?
         @Option(help: "Only runs started before this ISO 8601 time.") var until: String?
     }
@@ -24,8 +24,8 @@ struct RunsCommand: ParsableCommand {
         @Option(help: "Runs per page (default 50).") var limit: Int?
         @Option(help: "Runs to skip.") var offset: Int?
         func run() throws {
-            let r = try options.client().call(RunList.self, .init(kind: filters.kind, model: filters.model, method: filters.method,
-                                                                  status: filters.status, since: filters.since, until: filters.until,
+            let r = try options.client().call(RunList.self, .init(kind: filters.kind?.rawValue, model: filters.model, method: filters.method,
+                                                                  status: filters.status?.rawValue, since: filters.since, until: filters.until,
                                                                   limit: limit, offset: offset))
             if options.json { return Output.json(r) }
             Output.table(["id", "kind", "method", "model", "split", "seed", "status", "started", "seconds"], r.runs.map {
@@ -51,10 +51,10 @@ struct RunsCommand: ParsableCommand {
         @Option(help: "jsonl (default) or csv.") var format: String?
         func run() throws {
             var p = RunExport.Params(path: URL(fileURLWithPath: path).path, format: format)
-            p.kind = filters.kind
+            p.kind = filters.kind?.rawValue
             p.model = filters.model
             p.method = filters.method
-            p.status = filters.status
+            p.status = filters.status?.rawValue
             p.since = filters.since
             p.until = filters.until
             let r = try options.client().call(RunExport.self, p)

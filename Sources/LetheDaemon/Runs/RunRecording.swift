@@ -30,7 +30,7 @@ final class RunRecorder: @unchecked Sendable {
 
 extension Daemon {
     /// The methods whose requests are runs.
-    static let recordedMethods: Set<String> = [ModelTrain.name, Forget.name, Evaluate.name, Attack.name, Compare.name, FleetTrain.name]
+    static let recordedMethods = Set(RunList.kinds)
 
     /// Runs `handler` as a recorded run.
     func recorded(_ method: String, params: JSONValue?, context: RequestContext, store: RunStore,

@@ -4,6 +4,7 @@
 // "interrupted". The schema is migrated by version (GRDB's DatabaseMigrator), so a newer daemon opens an older store.
 import Foundation
 import GRDB
+import LetheProtocol
 import JSONRPC
 
 /// Why the run store cannot open.
@@ -46,8 +47,8 @@ struct RunFilter: Sendable {
 }
 
 final class RunStore: @unchecked Sendable {
-    /// Run statuses.
-    static let statuses = ["running", "succeeded", "failed", "cancelled", "interrupted"]
+    /// Run statuses (the protocol's list).
+    static let statuses = RunList.statuses
     let path: String
     private let queue: DatabaseQueue
     /// The open lock file: one daemon per state directory, so no daemon marks another's running runs interrupted.
