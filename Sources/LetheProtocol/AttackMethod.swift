@@ -45,7 +45,7 @@ public enum Attack: LetheMethod {
         public var models: Int?
         /// Threads per fleet member (default 1); members train side by side within the daemon's threads.
         public var threadsPerModel: Int?
-        /// A directory to write per-example scores (and, for epsilon, the per-model confidences) as `.npy`; created if missing.
+        /// lira, rmia, ulira, epsilon: a directory to write per-example scores (and, for epsilon, the per-model confidences) as `.npy`; created if missing.
         public var outputs: String?
         /// Threads for this job (default: the daemon's); fleet members use `threadsPerModel`.
         public var threads: Int?

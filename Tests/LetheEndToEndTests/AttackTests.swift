@@ -185,6 +185,7 @@ final class AttackTests: XCTestCase {
         try refused(["kind": "epsilon", "hyperparameters": .object(["nope": 1])], naming: "nope")
         try refused(["kind": "lira", "variant": "sideways"], naming: "variant")
         try refused(["kind": "mia-efficacy", "outputs": .string(file)], naming: "outputs")
+        try refused(["kind": "simple", "outputs": .string(NSTemporaryDirectory())], naming: "outputs")
         XCTAssertEqual(errorCode(try c.call("fleet/train", ["kind": "shadow", "model": "m", "split": "s", "count": 3])), -32602)
         XCTAssertEqual(errorCode(try c.call("fleet/train", ["kind": "retrained", "model": "m", "split": "s", "count": 2, "method": "finetune"])), -32602)
         XCTAssertEqual(errorCode(try c.call("fleet/delete", ["id": "fleet-99"])), 1)

@@ -90,6 +90,7 @@ extension Daemon {
         try only(p.hyperparameters, "hyperparameters", ["ulira", "epsilon"])
         try only(p.models, "models", ["ulira", "epsilon"])
         try only(p.threadsPerModel, "threadsPerModel", ["lira", "rmia", "ulira", "epsilon"])
+        try only(p.outputs, "outputs", ["lira", "rmia", "ulira", "epsilon"])  // simple and mia-efficacy score no examples
         guard let balance = MIABalance(rawValue: p.balance ?? "both") else {
             throw RPCError.invalidParams("parameter 'balance': unknown balance '\(p.balance ?? "")'; known: \(Attack.balances.joined(separator: ", "))")
         }
