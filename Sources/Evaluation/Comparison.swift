@@ -25,6 +25,10 @@ public struct UnlearningMeasurement: Sendable {
     public var remainingTestAccuracy: Double?
     /// UA = 1 − forget accuracy.
     public var unlearningAccuracy: Double { 1 - forgetAccuracy }
+    /// Per-example cross-entropy on the forget and test sets (for loss histograms).
+    public var forgetLosses: [Double] = []
+    /// Per-example cross-entropy on the test set.
+    public var testLosses: [Double] = []
 
     /// A measurement from its five numbers (remainingTestAccuracy unset).
     public init(retainAccuracy: Double, forgetAccuracy: Double, testAccuracy: Double, mia: Double, miaEfficacy: Double) {
@@ -47,6 +51,8 @@ public struct UnlearningMeasurement: Sendable {
         let efficacy = try MIAEfficacy.run(retain: retain, test: test, forget: forget, features: [MIAEfficacy.headline])
         var result = Self(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy,
                           mia: mia.accuracy, miaEfficacy: efficacy.efficacy)
+        result.forgetLosses = forget.losses.map(Double.init)
+        result.testLosses = test.losses.map(Double.init)
         let forgotten = forgottenClasses(dataset.train, split: split)
         if !forgotten.isEmpty {
             let kept = test.labels.indices.filter { !forgotten.contains(test.labels[$0]) }

@@ -52,6 +52,22 @@ public enum Compare: LetheMethod {
         }
     }
 
+    /// Per-example loss histograms of one model on the forget and test sets, over bins every row shares.
+    public struct LossHistogram: Codable, Sendable, Equatable {
+        /// Bin edges (bins + 1, increasing from 0): bin i holds edges[i] ≤ loss < edges[i+1]; the last bin also holds
+        /// the losses above the last edge (the 99th percentile of every row's losses).
+        public let edges: [Double]
+        /// Forget examples per bin.
+        public let forget: [Int]
+        /// Test examples per bin.
+        public let test: [Int]
+        public init(edges: [Double], forget: [Int], test: [Int]) {
+            self.edges = edges
+            self.forget = forget
+            self.test = test
+        }
+    }
+
     /// One method's row.
     public struct Row: Codable, Sendable {
         /// The method; "none" is the original model itself, "retrain" the reference.
@@ -78,6 +94,8 @@ public enum Compare: LetheMethod {
         public var forgetQuality: Double?
         /// With `epsilonModels`: F × (RA_U/RA_R) × (TA_U/TA_R).
         public var epsilonScore: Double?
+        /// Per-example cross-entropy of the first seed's model on forget and on test, binned as every row is.
+        public var lossHistogram: LossHistogram?
         /// Wall time of the method alone (0 for "none").
         public let seconds: Stat
         /// Mean seconds as a fraction of retrain's mean seconds.

@@ -19,7 +19,7 @@ struct Lethe: ParsableCommand {
         """,
         subcommands: [Status.self, DatasetCommand.self, SplitCommand.self, ModelCommand.self, ForgetCommand.self,
                       EvaluateCommand.self, AttackCommand.self, CompareCommand.self, FleetCommand.self, RunsCommand.self, Demo.self,
-                      StdioCommand.self, MCPCommand.self, Stop.self])
+                      ReportCommand.self, StdioCommand.self, MCPCommand.self, Stop.self])
 
     /// The global options, as they may appear before the subcommand: name → takes a value.
     static let globalOptions = ["--socket": true, "--json": false, "--no-autostart": false]

@@ -67,6 +67,55 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(row("none")["seconds"]?["mean"], 0)
     }
 
+    /// Each row's loss histogram bins that model's per-example cross-entropy: for the original ("none"), the same
+    /// histogram recomputed here from model/predict's probabilities (labels are i mod 3) on the row's edges.
+    func testLossHistogramsBinEachModelsPerExampleLosses() throws {
+        let d = try DaemonProcess(extraArguments: ["--threads", "2"])
+        defer { d.stop() }
+        let c = try d.connect()
+        _ = try ok(c.call("dataset/load", ["name": "d", "path": .string(try writeSyntheticIDX(train: 300, test: 120)), "classes": 3]))
+        _ = try ok(c.call("split/create", ["name": "s", "dataset": "d", "forget": ["indices": .array((0..<40).map { .number(Double($0)) })],
+                                           "validationFraction": 0]))
+        _ = try ok(c.call("model/create", ["name": "m", "architecture": ["kind": "mlp", "hidden": [32]], "dataset": "d", "seed": 1]))
+        _ = try ok(c.call("model/train", ["model": "m", "dataset": "d", "epochs": 3, "batchSize": 16]))
+        let r = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["finetune", "gradient-ascent"]]))
+        guard case .array(let rows)? = r["rows"] else { return XCTFail("\(r)") }
+        var edgesSeen: Set<[Double]> = []
+        for row in rows {
+            let h = try XCTUnwrap(row["lossHistogram"], "\(row["method"] ?? "?") has a histogram")
+            guard case .array(let e)? = h["edges"], case .array(let f)? = h["forget"], case .array(let t)? = h["test"] else { return XCTFail("\(h)") }
+            let edges = e.compactMap(\.doubleValue)
+            edgesSeen.insert(edges)
+            XCTAssertEqual(edges.first, 0)
+            XCTAssertTrue(zip(edges, edges.dropFirst()).allSatisfy { $0 < $1 }, "increasing edges")
+            XCTAssertEqual(f.count, edges.count - 1)
+            XCTAssertEqual(f.compactMap(\.doubleValue).reduce(0, +), 40, "every forget example counted once")
+            XCTAssertEqual(t.compactMap(\.doubleValue).reduce(0, +), 120, "every test example counted once")
+        }
+        XCTAssertEqual(edgesSeen.count, 1, "one set of bins for every row")
+        // The original's, from its probabilities.
+        let none = try XCTUnwrap(rows.first { $0["method"] == "none" }?["lossHistogram"])
+        let edges = none["edges"]!.arrayValue.compactMap(\.doubleValue)
+        func losses(_ params: JSONValue, labels: [Int]) throws -> [Double] {
+            let p = try ok(c.call("model/predict", params))
+            guard case .array(let rowsOfP)? = p["values"] else { throw HarnessError("no values") }
+            return zip(rowsOfP, labels).map { -Foundation.log(max($0.0.arrayValue[$0.1].doubleValue!, 1e-45)) }
+        }
+        let forgetLosses = try losses(["model": "m", "dataset": "d", "part": "train", "indices": .array((0..<40).map { .number(Double($0)) }),
+                                       "output": "probabilities"], labels: (0..<40).map { $0 % 3 })
+        let testLosses = try losses(["model": "m", "dataset": "d", "part": "test", "indices": .array((0..<120).map { .number(Double($0)) }),
+                                     "output": "probabilities"], labels: (0..<120).map { $0 % 3 })  // validationFraction 0: all of test
+        func histogram(_ values: [Double]) -> [Double] {
+            var counts = [Double](repeating: 0, count: edges.count - 1)
+            for v in values { counts[min(edges.count - 2, max(0, (edges.lastIndex { $0 <= v } ?? 0)))] += 1 }
+            return counts
+        }
+        for (mine, theirs) in [(histogram(forgetLosses), none["forget"]!), (histogram(testLosses), none["test"]!)] {
+            let diff = zip(mine, theirs.arrayValue.compactMap(\.doubleValue)).map { abs($0 - $1) }.reduce(0, +)
+            XCTAssertLessThanOrEqual(diff, 2, "recomputed \(mine) against \(theirs) (float32 probabilities may move an example across an edge)")
+        }
+    }
+
     /// With a whole class forgotten, rows add test accuracy on the other classes; for the original ("none") it
     /// equals what model/predict's classes give on the test examples of classes 0 and 1 (labels are i mod 3).
     /// With epsilonModels every method gets the challenge's F from fleets that an epsilon attack then reuses, giving

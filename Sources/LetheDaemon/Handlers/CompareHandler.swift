@@ -101,6 +101,15 @@ extension Daemon {
             r.epsilonScore = epsilons[name]?.score
             rows.append(r)
         }
+        // Loss histograms of the first seed's models over shared bins, so they overlay.
+        let firstSeed = seeds[0]
+        let firstUnits = rows.compactMap { outcomes["\($0.method)/\(firstSeed)"]?.measurement }
+        let edges = Evaluation.LossHistogram.edges(for: firstUnits.flatMap { $0.forgetLosses + $0.testLosses })
+        for i in rows.indices {
+            guard let m = outcomes["\(rows[i].method)/\(firstSeed)"]?.measurement else { continue }
+            rows[i].lossHistogram = .init(edges: edges, forget: Evaluation.LossHistogram.counts(m.forgetLosses, edges: edges),
+                                          test: Evaluation.LossHistogram.counts(m.testLosses, edges: edges))
+        }
         var notes = "mia is the balanced simple MIA; miaEfficacy is SalUn's MIA-efficacy (confidence feature); averageGap is SalUn's mean |Δ| "
             + "to retrain of the same seed over UA, MIA-efficacy, RA and TA, in points"
         if let n = p.epsilonModels {
