@@ -68,6 +68,25 @@ public enum Compare: LetheMethod {
         }
     }
 
+    /// The loss-threshold membership attack on one model (Yeom et al. 2018: lower loss → member), forget as members
+    /// against test as non-members, all of both: the ROC behind the balanced simple MIA's single number.
+    public struct LossAttack: Codable, Sendable {
+        /// Area under the ROC curve (0.5 is chance).
+        public let auc: Double
+        /// TPR at 0.1% FPR (the low-FPR regime Carlini et al. 2022 argue for).
+        public let tprAt0_1PercentFPR: Double
+        /// TPR at 1% FPR.
+        public let tprAt1PercentFPR: Double
+        /// The ROC curve, thinned to at most 200 points.
+        public let roc: Attack.Curve
+        public init(auc: Double, tprAt0_1PercentFPR: Double, tprAt1PercentFPR: Double, roc: Attack.Curve) {
+            self.auc = auc
+            self.tprAt0_1PercentFPR = tprAt0_1PercentFPR
+            self.tprAt1PercentFPR = tprAt1PercentFPR
+            self.roc = roc
+        }
+    }
+
     /// One method's row.
     public struct Row: Codable, Sendable {
         /// The method; "none" is the original model itself, "retrain" the reference.
@@ -96,6 +115,8 @@ public enum Compare: LetheMethod {
         public var epsilonScore: Double?
         /// Per-example cross-entropy of the first seed's model on forget and on test, binned as every row is.
         public var lossHistogram: LossHistogram?
+        /// The loss-threshold attack's ROC on the first seed's model, forget against test.
+        public var lossAttack: LossAttack?
         /// Wall time of the method alone (0 for "none").
         public let seconds: Stat
         /// Mean seconds as a fraction of retrain's mean seconds.

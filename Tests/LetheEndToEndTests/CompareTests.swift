@@ -110,6 +110,12 @@ final class CompareTests: XCTestCase {
             for v in values { counts[min(edges.count - 2, max(0, (edges.lastIndex { $0 <= v } ?? 0)))] += 1 }
             return counts
         }
+        // The loss-threshold attack's AUC: the probability that a forget example's loss is below a test example's
+        // (ties half), the Mann–Whitney statistic.
+        var wins = 0.0
+        for f in forgetLosses { for t in testLosses { wins += f < t ? 1 : f == t ? 0.5 : 0 } }
+        let auc = try XCTUnwrap(rows.first { $0["method"] == "none" }?["lossAttack"]?["auc"]?.doubleValue)
+        XCTAssertEqual(auc, wins / Double(forgetLosses.count * testLosses.count), accuracy: 2e-3, "AUC against Mann–Whitney")
         for (mine, theirs) in [(histogram(forgetLosses), none["forget"]!), (histogram(testLosses), none["test"]!)] {
             let diff = zip(mine, theirs.arrayValue.compactMap(\.doubleValue)).map { abs($0 - $1) }.reduce(0, +)
             XCTAssertLessThanOrEqual(diff, 2, "recomputed \(mine) against \(theirs) (float32 probabilities may move an example across an edge)")

@@ -75,6 +75,10 @@ final class ReportTests: XCTestCase {
         for method in ["none", "retrain", "finetune", "gradient-ascent"] {
             XCTAssertTrue(compare.contains("id=\"loss-\(method)\" class=\"chart histogram\""), "the loss histogram of \(method)")
         }
+        XCTAssertTrue(compare.contains("id=\"compare-loss-roc\" class=\"chart roc\""), "the loss-threshold attack's ROC curves")
+        XCTAssertEqual(Self.count("class=\"series\"", in: compare.components(separatedBy: "id=\"compare-loss-roc\"")[1].components(separatedBy: "</svg>")[0]),
+                       4 + 3, "one curve per model, chance, and the two FPR marks")
+        XCTAssertTrue(compare.contains("<table class=\"loss-attack\""))
 
         let roc = try Self.chromium(["--dump-dom", "file://\(dir)/lira.html"])
         XCTAssertTrue(roc.contains("id=\"roc\" class=\"chart roc\""), "the ROC chart")

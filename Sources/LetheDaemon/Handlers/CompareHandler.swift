@@ -109,6 +109,10 @@ extension Daemon {
             guard let m = outcomes["\(rows[i].method)/\(firstSeed)"]?.measurement else { continue }
             rows[i].lossHistogram = .init(edges: edges, forget: Evaluation.LossHistogram.counts(m.forgetLosses, edges: edges),
                                           test: Evaluation.LossHistogram.counts(m.testLosses, edges: edges))
+            let roc = ROC.summary(scores: (m.forgetLosses + m.testLosses).map { -$0 },
+                                  labels: m.forgetLosses.map { _ in true } + m.testLosses.map { _ in false })
+            rows[i].lossAttack = .init(auc: roc.auc, tprAt0_1PercentFPR: roc.tprAt0_1PercentFPR, tprAt1PercentFPR: roc.tprAt1PercentFPR,
+                                       roc: .init(fpr: roc.fpr, tpr: roc.tpr))
         }
         var notes = "mia is the balanced simple MIA; miaEfficacy is SalUn's MIA-efficacy (confidence feature); averageGap is SalUn's mean |Δ| "
             + "to retrain of the same seed over UA, MIA-efficacy, RA and TA, in points"

@@ -47,6 +47,11 @@ enum ReportPage {
             + rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined() + "</tbody></table>"
     }
 
+    /// The numbers of a JSON array (empty when it is not one).
+    private static func numbers(_ v: JSONValue?) -> [Double] {
+        if case .array(let items)? = v { return items.compactMap(\.doubleValue) }
+        return []
+    }
     private static func pct(_ v: JSONValue?) -> String { v?.doubleValue.map { String(format: "%.2f%%", $0 * 100) } ?? "" }
     private static func num(_ v: JSONValue?, _ digits: Int = 4) -> String { v?.doubleValue.map { String(format: "%.\(digits)f", $0) } ?? "" }
     /// A compare statistic `{mean, std}` as "mean ± std" (percent or plain).
@@ -100,6 +105,27 @@ enum ReportPage {
                 x: Axis(title: "test accuracy", low: lo, high: hi), y: Axis(title: "forget accuracy", low: lo, high: hi),
                 series: [Series(name: "forget = test (never seen)", points: [(lo, lo), (hi, hi)], dashed: true)],
                 markers: points.map { Marker(x: $0.1, y: $0.2, label: $0.0) }) + "</div>"
+        }
+        // The loss-threshold attack on every model, one ROC each, on log–log axes with 0.1% and 1% FPR marked.
+        let attacked = rows.prefix(6).compactMap { row -> (String, JSONValue)? in
+            guard let m = row["method"]?.stringValue, let a = row["lossAttack"] else { return nil }
+            return (m == "none" ? "original" : m, a)
+        }
+        if !attacked.isEmpty {
+            let curves = attacked.map { name, a -> Series in
+                let f: [Double] = numbers(a["roc"]?["fpr"]), t: [Double] = numbers(a["roc"]?["tpr"])
+                let points: [(Double, Double)] = zip(f, t).filter { $0.0 > 0 && $0.1 > 0 }
+                return Series(name: "\(name) (AUC \(num(a["auc"], 3)))", points: points)
+            }
+            let low = max(1e-5, min(1e-3, curves.flatMap { series in series.points.map { $0.0 } }.min() ?? 1e-3))
+            let marks = [Series(name: "0.1% and 1% FPR", points: [(0.001, low), (0.001, 1)], dashed: true), Series(name: "", points: [(0.01, low), (0.01, 1)], dashed: true)]
+            s += "<h3>Loss-threshold attack</h3><div class=\"charts\">" + SVGChart.lines(
+                id: "compare-loss-roc", kind: "roc", title: "ROC of the loss-threshold attack, forget vs test (log–log)",
+                x: Axis(title: "false positive rate", low: low, high: 1, log: true), y: Axis(title: "true positive rate", low: low, high: 1, log: true),
+                series: curves + [Series(name: "chance", points: [(low, low), (1, 1)], dashed: true)] + marks) + "</div>"
+            s += table("loss-attack", ["model", "AUC", "TPR at 0.1% FPR", "TPR at 1% FPR"], attacked.map { name, a in
+                [SVGChart.escape(name), num(a["auc"]), num(a["tprAt0_1PercentFPR"]), num(a["tprAt1PercentFPR"])]
+            })
         }
         // Per-example losses, forget against test, one chart per model (the first seed's), on shared bins.
         let histograms = rows.compactMap { row -> String? in

@@ -106,7 +106,7 @@ enum SVGChart {
 
     /// Lines over two axes, with optional labelled markers.
     static func lines(id: String, kind: String, title: String, x: Axis, y: Axis, series: [Series], markers: [Marker] = []) -> String {
-        let legend = series.enumerated().map { ($1.name, colours[$0 % colours.count], $1.dashed) }
+        let legend = series.enumerated().filter { !$1.name.isEmpty }.map { ($1.name, colours[$0 % colours.count], $1.dashed) }
         return frame(id: id, kind: kind, title: title, x: x, y: y, legend: legend) { px, py in
             var s = ""
             for (i, line) in series.enumerated() where !line.points.isEmpty {
