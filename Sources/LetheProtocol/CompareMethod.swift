@@ -54,8 +54,8 @@ public enum Compare: LetheMethod {
 
     /// Per-example loss histograms of one model on the forget and test sets, over bins every row shares.
     public struct LossHistogram: Codable, Sendable, Equatable {
-        /// Bin edges (bins + 1, increasing from 0): bin i holds edges[i] ≤ loss < edges[i+1]; the last bin also holds
-        /// the losses above the last edge (the 99th percentile of every row's losses).
+        /// Bin edges (bins + 1, geometric from the 1st to the 99th percentile of every row's losses): bin i holds
+        /// edges[i] ≤ loss < edges[i+1]; the first bin also holds the losses below, the last those above.
         public let edges: [Double]
         /// Forget examples per bin.
         public let forget: [Int]

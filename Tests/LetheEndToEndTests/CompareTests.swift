@@ -68,7 +68,7 @@ final class CompareTests: XCTestCase {
     }
 
     /// Each row's loss histogram bins that model's per-example cross-entropy: for the original ("none"), the same
-    /// histogram recomputed here from model/predict's probabilities (labels are i mod 3) on the row's edges.
+    /// histogram recomputed here from model/predict's logits (labels are i mod 3) on the row's edges.
     func testLossHistogramsBinEachModelsPerExampleLosses() throws {
         let d = try DaemonProcess(extraArguments: ["--threads", "2"])
         defer { d.stop() }
@@ -86,8 +86,10 @@ final class CompareTests: XCTestCase {
             guard case .array(let e)? = h["edges"], case .array(let f)? = h["forget"], case .array(let t)? = h["test"] else { return XCTFail("\(h)") }
             let edges = e.compactMap(\.doubleValue)
             edgesSeen.insert(edges)
-            XCTAssertEqual(edges.first, 0)
+            XCTAssertGreaterThan(edges.first ?? 0, 0)
             XCTAssertTrue(zip(edges, edges.dropFirst()).allSatisfy { $0 < $1 }, "increasing edges")
+            let ratios = zip(edges, edges.dropFirst()).map { $1 / $0 }
+            XCTAssertEqual(ratios.max()! / ratios.min()!, 1, accuracy: 1e-9, "geometric bins")
             XCTAssertEqual(f.count, edges.count - 1)
             XCTAssertEqual(f.compactMap(\.doubleValue).reduce(0, +), 40, "every forget example counted once")
             XCTAssertEqual(t.compactMap(\.doubleValue).reduce(0, +), 120, "every test example counted once")
@@ -99,12 +101,16 @@ final class CompareTests: XCTestCase {
         func losses(_ params: JSONValue, labels: [Int]) throws -> [Double] {
             let p = try ok(c.call("model/predict", params))
             guard case .array(let rowsOfP)? = p["values"] else { throw HarnessError("no values") }
-            return zip(rowsOfP, labels).map { -Foundation.log(max($0.0.arrayValue[$0.1].doubleValue!, 1e-45)) }
+            // Cross-entropy from the logits, in double precision: log Σ exp(z) − z_label.
+            return zip(rowsOfP, labels).map { row, label in
+                let z = row.arrayValue.compactMap(\.doubleValue), top = z.max()!
+                return top + Foundation.log(z.map { Foundation.exp($0 - top) }.reduce(0, +)) - z[label]
+            }
         }
         let forgetLosses = try losses(["model": "m", "dataset": "d", "part": "train", "indices": .array((0..<40).map { .number(Double($0)) }),
-                                       "output": "probabilities"], labels: (0..<40).map { $0 % 3 })
+                                       "output": "logits"], labels: (0..<40).map { $0 % 3 })
         let testLosses = try losses(["model": "m", "dataset": "d", "part": "test", "indices": .array((0..<120).map { .number(Double($0)) }),
-                                     "output": "probabilities"], labels: (0..<120).map { $0 % 3 })  // validationFraction 0: all of test
+                                     "output": "logits"], labels: (0..<120).map { $0 % 3 })  // validationFraction 0: all of test
         func histogram(_ values: [Double]) -> [Double] {
             var counts = [Double](repeating: 0, count: edges.count - 1)
             for v in values { counts[min(edges.count - 2, max(0, (edges.lastIndex { $0 <= v } ?? 0)))] += 1 }
@@ -118,7 +124,9 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(auc, wins / Double(forgetLosses.count * testLosses.count), accuracy: 2e-3, "AUC against Mann–Whitney")
         for (mine, theirs) in [(histogram(forgetLosses), none["forget"]!), (histogram(testLosses), none["test"]!)] {
             let diff = zip(mine, theirs.arrayValue.compactMap(\.doubleValue)).map { abs($0 - $1) }.reduce(0, +)
-            XCTAssertLessThanOrEqual(diff, 2, "recomputed \(mine) against \(theirs) (float32 probabilities may move an example across an edge)")
+            // The daemon's losses are float32: near 0 they are quantized (steps of about 6e-8), which on log-scaled bins
+            // can move the most confident examples by a bin; a mis-binned histogram moves most of them (38 and 94 here).
+            XCTAssertLessThanOrEqual(diff, 0.1 * mine.reduce(0, +), "recomputed \(mine) against \(theirs)")
         }
     }
 

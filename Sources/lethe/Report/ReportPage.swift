@@ -118,11 +118,12 @@ enum ReportPage {
                 return Series(name: "\(name) (AUC \(num(a["auc"], 3)))", points: points)
             }
             let low = max(1e-5, min(1e-3, curves.flatMap { series in series.points.map { $0.0 } }.min() ?? 1e-3))
-            let marks = [Series(name: "0.1% and 1% FPR", points: [(0.001, low), (0.001, 1)], dashed: true), Series(name: "", points: [(0.01, low), (0.01, 1)], dashed: true)]
+            let marks = [Series(name: "0.1% and 1% FPR", points: [(0.001, low), (0.001, 1)], dashed: true, colour: "#888"),
+                         Series(name: "", points: [(0.01, low), (0.01, 1)], dashed: true, colour: "#888")]
             s += "<h3>Loss-threshold attack</h3><div class=\"charts\">" + SVGChart.lines(
                 id: "compare-loss-roc", kind: "roc", title: "ROC of the loss-threshold attack, forget vs test (log–log)",
                 x: Axis(title: "false positive rate", low: low, high: 1, log: true), y: Axis(title: "true positive rate", low: low, high: 1, log: true),
-                series: curves + [Series(name: "chance", points: [(low, low), (1, 1)], dashed: true)] + marks) + "</div>"
+                series: curves + [Series(name: "chance", points: [(low, low), (1, 1)], dashed: true, colour: "#000")] + marks) + "</div>"
             s += table("loss-attack", ["model", "AUC", "TPR at 0.1% FPR", "TPR at 1% FPR"], attacked.map { name, a in
                 [SVGChart.escape(name), num(a["auc"]), num(a["tprAt0_1PercentFPR"]), num(a["tprAt1PercentFPR"])]
             })
@@ -135,12 +136,12 @@ enum ReportPage {
             return SVGChart.histogram(id: "loss-\(method)", title: "\(title): per-example loss, forget vs test", xTitle: "cross-entropy loss",
                                       edges: edges.compactMap(\.doubleValue),
                                       series: [("forget", forget.compactMap(\.doubleValue)), ("test", test.compactMap(\.doubleValue))],
-                                      normalise: true)
+                                      normalise: true, logX: true)
         }
         if !histograms.isEmpty {
             s += "<h3>Loss distributions</h3><p class=\"note\">A model that still remembers the forget set has lower losses there than on "
-                + "test, which it never saw; retrain shows how the two look when the forget set was never trained on. The last bin also "
-                + "holds the losses above it.</p><div class=\"charts\">" + histograms.joined() + "</div>"
+                + "test, which it never saw; retrain shows how the two look when the forget set was never trained on. Bins are equal in "
+                + "log(loss) from the 1st to the 99th percentile; the end bins also hold the losses beyond them.</p><div class=\"charts\">" + histograms.joined() + "</div>"
         }
         return s
     }

@@ -10,6 +10,8 @@ struct Series {
     let points: [(Double, Double)]
     /// Draw as a dashed line (reference lines such as chance).
     var dashed = false
+    /// A fixed colour instead of the palette's (reference lines).
+    var colour: String? = nil
 }
 
 /// A point marked on a chart with a label (e.g. TPR at 1% FPR).
@@ -106,12 +108,13 @@ enum SVGChart {
 
     /// Lines over two axes, with optional labelled markers.
     static func lines(id: String, kind: String, title: String, x: Axis, y: Axis, series: [Series], markers: [Marker] = []) -> String {
-        let legend = series.enumerated().filter { !$1.name.isEmpty }.map { ($1.name, colours[$0 % colours.count], $1.dashed) }
+        let colour = { (i: Int, s: Series) in s.colour ?? colours[i % colours.count] }
+        let legend = series.enumerated().filter { !$1.name.isEmpty }.map { ($1.name, colour($0, $1), $1.dashed) }
         return frame(id: id, kind: kind, title: title, x: x, y: y, legend: legend) { px, py in
             var s = ""
             for (i, line) in series.enumerated() where !line.points.isEmpty {
                 let d = line.points.enumerated().map { ($0 == 0 ? "M" : "L") + f(px($1.0)) + " " + f(py($1.1)) }.joined(separator: " ")
-                s += "<path class=\"series\" data-name=\"\(escape(line.name))\" d=\"\(d)\" fill=\"none\" stroke=\"\(colours[i % colours.count])\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")/>"
+                s += "<path class=\"series\" data-name=\"\(escape(line.name))\" d=\"\(d)\" fill=\"none\" stroke=\"\(colour(i, line))\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")/>"
             }
             for m in markers {
                 s += "<g class=\"marker\"><circle cx=\"\(f(px(m.x)))\" cy=\"\(f(py(m.y)))\" r=\"4\" fill=\"#000\"/>"
@@ -122,13 +125,14 @@ enum SVGChart {
     }
 
     /// Overlaid histograms over shared bin edges (counts normalised to fractions when `normalise`).
-    static func histogram(id: String, title: String, xTitle: String, edges: [Double], series: [(String, [Double])], normalise: Bool) -> String {
+    static func histogram(id: String, title: String, xTitle: String, edges: [Double], series: [(String, [Double])], normalise: Bool,
+                          logX: Bool = false) -> String {
         let shown = series.map { name, counts -> (String, [Double]) in
             let total = counts.reduce(0, +)
             return (name, normalise && total > 0 ? counts.map { $0 / total } : counts)
         }
         let top = max(shown.flatMap(\.1).max() ?? 1, 1e-12)
-        let x = Axis(title: xTitle, low: edges.first ?? 0, high: edges.last ?? 1)
+        let x = Axis(title: xTitle, low: edges.first ?? 0, high: edges.last ?? 1, log: logX && (edges.first ?? 0) > 0)
         let y = Axis(title: normalise ? "fraction of examples" : "count", low: 0, high: top * 1.1)
         let legend = shown.enumerated().map { ($1.0, colours[$0 % colours.count], false) }
         return frame(id: id, kind: "histogram", title: title, x: x, y: y, legend: legend) { px, py in
