@@ -87,6 +87,18 @@ public enum Compare: LetheMethod {
         }
     }
 
+    /// The NeurIPS 2023 metric's per-example ε histogram for one method (the buckets that score 2^−k points).
+    public struct EpsilonHistogram: Codable, Sendable {
+        /// Bucket edges (counts.count + 1).
+        public let edges: [Double]
+        /// Forget examples per bucket.
+        public let counts: [Int]
+        public init(edges: [Double], counts: [Int]) {
+            self.edges = edges
+            self.counts = counts
+        }
+    }
+
     /// One method's row.
     public struct Row: Codable, Sendable {
         /// The method; "none" is the original model itself, "retrain" the reference.
@@ -113,6 +125,8 @@ public enum Compare: LetheMethod {
         public var forgetQuality: Double?
         /// With `epsilonModels`: F × (RA_U/RA_R) × (TA_U/TA_R).
         public var epsilonScore: Double?
+        /// With `epsilonModels`: the histogram of per-example ε behind F.
+        public var epsilonHistogram: EpsilonHistogram?
         /// Per-example cross-entropy of the first seed's model on forget and on test, binned as every row is.
         public var lossHistogram: LossHistogram?
         /// The loss-threshold attack's ROC on the first seed's model, forget against test.

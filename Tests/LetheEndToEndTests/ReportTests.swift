@@ -38,7 +38,7 @@ final class ReportTests: XCTestCase {
         XCTAssertNotNil(try c.call("model/train", .object(["model": "m", "dataset": "tiny", "epochs": 4])).result)
         let lira = try XCTUnwrap(try c.call("attack", .object(["model": "m", "split": "s", "kind": "lira", "shadows": 4])).result)
         XCTAssertNotNil(try c.call("attack", .object(["model": "m", "split": "s", "kind": "epsilon", "models": 4, "method": "finetune"])).result)
-        XCTAssertNotNil(try c.call("compare", .object(["model": "m", "split": "s", "methods": ["finetune", "gradient-ascent"]])).result)
+        XCTAssertNotNil(try c.call("compare", .object(["model": "m", "split": "s", "methods": ["finetune", "gradient-ascent"], "epsilonModels": 2])).result)
         guard case .array(let runs)? = try c.call("run/list").result?["runs"] else { return XCTFail("run/list") }
         func id(_ kind: String, _ method: String?) -> Int? {
             runs.first { $0["kind"]?.stringValue == kind && (method == nil || $0["method"]?.stringValue == method) }?["id"]?.doubleValue.map { Int($0) }
@@ -79,6 +79,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(Self.count("class=\"series\"", in: compare.components(separatedBy: "id=\"compare-loss-roc\"")[1].components(separatedBy: "</svg>")[0]),
                        4 + 3, "one curve per model, chance, and the two FPR marks")
         XCTAssertTrue(compare.contains("<table class=\"loss-attack\""))
+        XCTAssertTrue(compare.contains("id=\"compare-epsilon\" class=\"chart histogram\""), "the ε histograms of the methods")
 
         let roc = try Self.chromium(["--dump-dom", "file://\(dir)/lira.html"])
         XCTAssertTrue(roc.contains("id=\"roc\" class=\"chart roc\""), "the ROC chart")

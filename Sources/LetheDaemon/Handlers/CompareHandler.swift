@@ -99,6 +99,7 @@ extension Daemon {
             var r = row(name, seeds.map { outcomes["\(name)/\($0)"]! })
             r.forgetQuality = epsilons[name]?.result.forgetQuality
             r.epsilonScore = epsilons[name]?.score
+            r.epsilonHistogram = epsilons[name].map { .init(edges: $0.result.bucketEdges, counts: $0.result.bucketCounts) }
             rows.append(r)
         }
         // Loss histograms of the first seed's models over shared bins, so they overlay.

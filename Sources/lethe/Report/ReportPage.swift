@@ -128,6 +128,17 @@ enum ReportPage {
                 [SVGChart.escape(name), num(a["auc"]), num(a["tprAt0_1PercentFPR"]), num(a["tprAt1PercentFPR"])]
             })
         }
+        // The challenge's ε per method, when the compare measured it.
+        let epsilons = rows.compactMap { row -> (String, [Double], [Double])? in
+            guard let m = row["method"]?.stringValue, let h = row["epsilonHistogram"] else { return nil }
+            return ("\(m) (F \(num(row["forgetQuality"])))", numbers(h["edges"]), numbers(h["counts"]))
+        }
+        if let first = epsilons.first {
+            s += "<h3>Forget quality (NeurIPS 2023)</h3><div class=\"charts\">" + SVGChart.histogram(
+                id: "compare-epsilon", title: "Per-example ε of each method", xTitle: "ε", edges: first.1,
+                series: epsilons.map { ($0.0, $0.2) },
+                normalise: false) + "</div>"
+        }
         // Per-example losses, forget against test, one chart per model (the first seed's), on shared bins.
         let histograms = rows.compactMap { row -> String? in
             guard let method = row["method"]?.stringValue, let h = row["lossHistogram"], case .array(let edges)? = h["edges"],
