@@ -117,7 +117,7 @@ final class LetheClient {
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ClientError(description: "lost the connection to lethed while sending") }
+            guard n > 0 else { throw ClientError(description: "lost the connection to lethed while sending", status: .connectionLost) }
             sent += n
         }
     }
@@ -134,7 +134,7 @@ final class LetheClient {
             guard fds[0].revents != 0 else { continue }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ClientError(description: "lethed closed the connection") }
+            guard n > 0 else { throw ClientError(description: "lethed closed the connection before replying", status: .connectionLost) }
             parser.append(chunk[0..<n])
         }
     }

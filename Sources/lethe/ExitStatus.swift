@@ -14,12 +14,14 @@ enum ExitStatus: Int32, CaseIterable {
     case invalidData = 65
     /// A named dataset, split, model, fleet, run or file does not exist (error 1): EX_NOINPUT.
     case notFound = 66
-    /// No daemon answers and none could be started, or the connection was lost: EX_UNAVAILABLE.
+    /// No daemon answers and none could be started: EX_UNAVAILABLE.
     case unavailable = 69
     /// The daemon failed internally (-32603): EX_SOFTWARE.
     case internalError = 70
     /// The name is already taken (error 2): EX_CANTCREAT.
     case alreadyExists = 73
+    /// The daemon closed the connection before replying (it stopped or crashed; the request may have run): EX_IOERR.
+    case connectionLost = 74
     /// The daemon is busy or shutting down (errors 5, 6); retrying later may work: EX_TEMPFAIL.
     case temporary = 75
     /// The request was cancelled (Ctrl-C, or -32800).

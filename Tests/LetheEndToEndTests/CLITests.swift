@@ -83,6 +83,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(unavailable.stderr.contains("cannot reach lethed at \(missing)"), unavailable.stderr)
         let offByEnvironment = try Self.run(["status", "--socket", missing], environment: ["LETHE_NO_AUTOSTART": "1"])
         XCTAssertEqual(offByEnvironment.status, 69, offByEnvironment.stderr)
+        // A peer that reads the request and hangs up without replying: the connection was lost, 74.
+        let hangUp = NSTemporaryDirectory() + "lethe-hangup-\(UUID().uuidString.prefix(8)).sock"
+        let server = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(hangUp.utf8) + [0]) }
+        XCTAssertEqual(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }, 0)
+        XCTAssertEqual(listen(server, 1), 0)
+        Thread.detachNewThread {
+            let peer = accept(server, nil, nil)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(peer, &buffer, buffer.count)
+            close(peer)
+            close(server)
+        }
+        let lost = try Self.run(["status", "--socket", hangUp, "--no-autostart"])
+        XCTAssertEqual(lost.status, 74, lost.stderr)
+        XCTAssertTrue(lost.stderr.contains("closed the connection before replying"), lost.stderr)
+        unlink(hangUp)
     }
 
     /// The CLI's closed choices are the protocol's lists, which are the daemon's registries and the OpenRPC enums.

@@ -218,17 +218,17 @@ check "--version" '[[ $rc == 0 && $out == "lethe-rpc 0.1.0" ]]'
 
 # Daemon unavailable: 3, with the socket and how to start lethed; closed connection: 4.
 run --socket "$tmp/nobody/lethed.sock" server/status
-check "no daemon (no socket file): exit 3, names the socket and how to start lethed" \
-    '[[ $rc == 3 && -z $out && $err == *"cannot reach lethed at $tmp/nobody/lethed.sock"* && $err == *"lethed --socket $tmp/nobody/lethed.sock"* ]]'
+check "no daemon (no socket file): exit 69, names the socket and how to start lethed" \
+    '[[ $rc == 69 && -z $out && $err == *"cannot reach lethed at $tmp/nobody/lethed.sock"* && $err == *"lethed --socket $tmp/nobody/lethed.sock"* ]]'
 : >"$tmp/not-a-socket"
 run --socket "$tmp/not-a-socket" server/status
-check "no daemon (a file that nobody listens on): exit 3" '[[ $rc == 3 && $err == *"cannot reach lethed"* ]]'
+check "no daemon (a file that nobody listens on): exit 69" '[[ $rc == 69 && $err == *"cannot reach lethed"* ]]'
 # A "daemon" that reads the request and hangs up without answering.
 socat "UNIX-LISTEN:$tmp/rude.sock" SYSTEM:'head -n 1 >/dev/null' 2>/dev/null &
 rude=$!
 for _ in $(seq 50); do [[ -S $tmp/rude.sock ]] && break; sleep 0.05; done
 run --socket "$tmp/rude.sock" server/status
-check "connection closed before the reply: exit 4, says so" '[[ $rc == 4 && $err == *"closed the connection"* ]]'
+check "connection closed before the reply: exit 74, says so" '[[ $rc == 74 && $err == *"closed the connection"* ]]'
 kill "$rude" 2>/dev/null
 wait "$rude" 2>/dev/null
 
