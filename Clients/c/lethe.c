@@ -516,51 +516,49 @@ static int is_id(json_object *id, long long want)
     return 0;
 }
 
+/* A new params object holding `params`' members (NULL: none) and our progress token; *token is borrowed from it.
+ * The caller's object is not touched. */
+static json_object *params_with_token(json_object *params, long long id, json_object **token)
+{
+    char text[48];
+    json_object *p = json_object_new_object();
+    if (p == NULL)
+        return NULL;
+    if (params != NULL) {
+        json_object_object_foreach(params, key, value) {
+            json_object_object_add(p, key, json_object_get(value));
+        }
+    }
+    snprintf(text, sizeof text, "lethe-c-%lld", id);
+    *token = json_object_new_string(text);
+    json_object_object_add(p, "workDoneToken", *token);
+    return p;
+}
+
 /* Builds the request envelope; *token is set (borrowed from the envelope) when progress is routed. */
 static json_object *build_request(lethe_client *c, long long id, const char *method,
                                   json_object *params, json_object **token)
 {
-    json_object *msg = json_object_new_object(), *p = NULL;
+    json_object *msg = json_object_new_object(), *p = NULL, *given = NULL;
+    int is_object = params != NULL && json_object_is_type(params, json_type_object);
+    int wants_token = c->progress != NULL && takes_token(method);
     *token = NULL;
     if (msg == NULL)
         return NULL;
     json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
     json_object_object_add(msg, "id", json_object_new_int64(id));
     json_object_object_add(msg, "method", json_object_new_string(method));
-    if (params != NULL && json_object_is_type(params, json_type_object)) {
-        json_object *given = NULL;
-        if (json_object_object_get_ex(params, "workDoneToken", &given) && given != NULL) {
-            p = json_object_get(params);
-            *token = given;
-        } else if (c->progress != NULL && takes_token(method)) {
-            /* A shallow copy with our token: the caller's object is not touched. */
-            char text[48];
-            p = json_object_new_object();
-            if (p == NULL) {
-                json_object_put(msg);
-                return NULL;
-            }
-            json_object_object_foreach(params, key, value) {
-                json_object_object_add(p, key, json_object_get(value));
-            }
-            snprintf(text, sizeof text, "lethe-c-%lld", id);
-            *token = json_object_new_string(text);
-            json_object_object_add(p, "workDoneToken", *token);
-        } else {
-            p = json_object_get(params);
-        }
-    } else if (params != NULL) {
-        p = json_object_get(params); /* an array: passed on as given */
-    } else if (c->progress != NULL && takes_token(method)) {
-        char text[48];
-        p = json_object_new_object();
+    if (is_object && json_object_object_get_ex(params, "workDoneToken", &given) && given != NULL) {
+        p = json_object_get(params); /* the caller's own token */
+        *token = given;
+    } else if (wants_token && (is_object || params == NULL)) {
+        p = params_with_token(params, id, token);
         if (p == NULL) {
             json_object_put(msg);
             return NULL;
         }
-        snprintf(text, sizeof text, "lethe-c-%lld", id);
-        *token = json_object_new_string(text);
-        json_object_object_add(p, "workDoneToken", *token);
+    } else if (params != NULL) {
+        p = json_object_get(params); /* as given (an array too) */
     }
     if (p != NULL)
         json_object_object_add(msg, "params", p);
