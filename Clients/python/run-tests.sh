@@ -49,6 +49,7 @@ if [ ! -S "$SOCKET" ]; then
     exit 1
 fi
 export LETHE_SOCKET="$SOCKET"
+export LETHED  # test_autostart starts its own daemons with it
 
 status=0
 

@@ -42,6 +42,7 @@ from .errors import (
 from .naming import camel_case
 from .npy import NpyArray, load_npy, read_npy
 from .paths import daemon_default_socket_path, default_socket_path
+from .daemon import find_lethed, start_daemon
 
 __all__ = [
     "Client",
@@ -65,6 +66,8 @@ __all__ = [
     "Busy",
     "ShuttingDown",
     "camel_case",
+    "find_lethed",
+    "start_daemon",
     "load_npy",
     "read_npy",
     "NpyArray",

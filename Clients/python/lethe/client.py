@@ -3,7 +3,8 @@
 import threading
 import time
 
-from .errors import ConnectionLost, Interrupted, LetheError, LetheTimeout, ProtocolError, error_from_reply
+from .daemon import start_daemon
+from .errors import ConnectionLost, DaemonUnavailable, Interrupted, LetheError, LetheTimeout, ProtocolError, error_from_reply
 from .interrupts import DeferredInterrupt
 from .methods import Methods
 from .naming import protocol_params
@@ -22,7 +23,9 @@ class Client(Methods):
     not empty), else ``/tmp/lethe-<uid>/lethed.sock``, exactly as the ``lethe``
     command line resolves it. The client connects at once and raises
     :class:`~lethe.DaemonUnavailable` (naming the path and how to start
-    ``lethed``) when it cannot.
+    ``lethed``) when it cannot; with ``autostart=True`` it first starts the
+    ``lethed`` on ``PATH`` (or ``$LETHED``) on that socket, as the ``lethe``
+    command line does (:func:`lethe.start_daemon`).
 
     ``timeout`` is the default of every call's ``timeout`` (seconds, or None to
     wait as long as the job takes). ``cancel_grace`` is how long a call that
@@ -50,7 +53,7 @@ class Client(Methods):
     after an unconfirmed cancellation), the next call reconnects.
     """
 
-    def __init__(self, path=None, timeout=None, cancel_grace=10.0):
+    def __init__(self, path=None, timeout=None, cancel_grace=10.0, autostart=False):
         self.path = path if path is not None else default_socket_path()
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be positive or None")
@@ -65,7 +68,14 @@ class Client(Methods):
         self._handlers = {}        # progress token -> callback
         self._handler_errors = {}  # progress token -> exception the callback raised
         self._progress_queues = {}  # progress token -> values waiting while its callback runs
-        self._conn = LineConnection(self.path)
+        try:
+            self._conn = LineConnection(self.path)
+        except DaemonUnavailable:
+            if not autostart:
+                raise
+            # As the CLI does: start the lethed on PATH (or $LETHED), detached, then connect.
+            start_daemon(self.path)
+            self._conn = LineConnection(self.path)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -16,6 +16,9 @@ import lethe
 
 _counter = itertools.count(1)
 
+#: The lethed binary under test (run-tests.sh exports LETHED), for the tests that start their own.
+LETHED_PATH = os.environ.get("LETHED", "")
+
 
 def socket_path():
     """The daemon under test (LETHE_SOCKET, which run-tests.sh exports)."""
