@@ -179,9 +179,5 @@ extension JSONValue {
     /// The same JSON as an MCP `Value`.
     init(mcp value: MCP.Value) throws { self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)) }
     /// Indented JSON text.
-    var prettyText: String {
-        let encoder = JSONCoding.encoder
-        encoder.outputFormatting.insert(.prettyPrinted)
-        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "\(self)"
-    }
+    var prettyText: String { Output.prettyJSON(self) ?? "\(self)" }
 }

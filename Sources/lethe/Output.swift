@@ -4,9 +4,14 @@ import JSONRPC
 
 enum Output {
     static func json(_ value: some Encodable) {
+        if let text = prettyJSON(value) { print(text) }
+    }
+
+    /// Indented JSON text of `value` (the CLI's `--json`, MCP tool results).
+    static func prettyJSON(_ value: some Encodable) -> String? {
         let encoder = JSONCoding.encoder
         encoder.outputFormatting.insert(.prettyPrinted)
-        if let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) { print(text) }
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) }
     }
 
     /// A left-aligned first column and right-aligned others.

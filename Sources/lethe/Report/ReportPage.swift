@@ -141,12 +141,10 @@ enum ReportPage {
         }
         // Per-example losses, forget against test, one chart per model (the first seed's), on shared bins.
         let histograms = rows.compactMap { row -> String? in
-            guard let method = row["method"]?.stringValue, let h = row["lossHistogram"], case .array(let edges)? = h["edges"],
-                  case .array(let forget)? = h["forget"], case .array(let test)? = h["test"] else { return nil }
+            guard let method = row["method"]?.stringValue, let h = row["lossHistogram"] else { return nil }
             let title = method == "none" ? "original" : method
             return SVGChart.histogram(id: "loss-\(method)", title: "\(title): per-example loss, forget vs test", xTitle: "cross-entropy loss",
-                                      edges: edges.compactMap(\.doubleValue),
-                                      series: [("forget", forget.compactMap(\.doubleValue)), ("test", test.compactMap(\.doubleValue))],
+                                      edges: numbers(h["edges"]), series: [("forget", numbers(h["forget"])), ("test", numbers(h["test"]))],
                                       normalise: true, logX: true)
         }
         if !histograms.isEmpty {
@@ -173,8 +171,8 @@ enum ReportPage {
         rows.append(["members / non-members", "\(Int(r["members"]?.doubleValue ?? 0)) / \(Int(r["nonMembers"]?.doubleValue ?? 0))"])
         var s = table("attack-summary", ["", e(r["kind"]?.stringValue ?? "attack")], rows)
         var charts: [String] = []
-        if case .array(let fpr)? = r["roc"]?["fpr"], case .array(let tpr)? = r["roc"]?["tpr"] {
-            let points = zip(fpr.compactMap(\.doubleValue), tpr.compactMap(\.doubleValue)).filter { $0.0 > 0 && $0.1 > 0 }
+        if r["roc"] != nil {
+            let points = zip(numbers(r["roc"]?["fpr"]), numbers(r["roc"]?["tpr"])).filter { $0.0 > 0 && $0.1 > 0 }
             let nonMembers = max(1, r["nonMembers"]?.doubleValue ?? 1000)
             // Down to 0.1% FPR at least, so both marked rates show; lower when the curve resolves lower rates.
             let low = max(1e-5, min(1e-3, points.map(\.0).min() ?? 1e-3, 1 / nonMembers))
@@ -188,9 +186,9 @@ enum ReportPage {
                 series: [Series(name: "attack (AUC \(num(r["auc"], 3)))", points: points), Series(name: "chance", points: [(low, low), (1, 1)], dashed: true)],
                 markers: markers))
         }
-        if let eps = r["epsilon"], case .array(let edges)? = eps["histogramEdges"], case .array(let counts)? = eps["histogramCounts"] {
+        if let eps = r["epsilon"], eps["histogramEdges"] != nil {
             charts.append(SVGChart.histogram(id: "epsilon-histogram", title: "Per-example ε (NeurIPS 2023 metric)", xTitle: "ε",
-                                             edges: edges.compactMap(\.doubleValue), series: [("forget examples", counts.compactMap(\.doubleValue))],
+                                             edges: numbers(eps["histogramEdges"]), series: [("forget examples", numbers(eps["histogramCounts"]))],
                                              normalise: false))
         }
         if !charts.isEmpty { s += "<div class=\"charts\">" + charts.joined() + "</div>" }
