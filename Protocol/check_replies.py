@@ -939,6 +939,30 @@ class Checker:
         if trained is not None:
             self.expect(trained["trained"] == 1 and trained["reused"] == 2, "fleet/train trains only the member the attacks had not",
                         json.dumps({k: trained[k] for k in ("trained", "reused")}))
+        if trained is not None:
+            # A share of a fleet (members), exported and imported back: nothing new, every member a duplicate.
+            share, _ = self.call_ok("fleet/train (a share)", "fleet/train",
+                                    {"kind": "unlearned", "model": model, "split": split, "count": 3, "method": "finetune",
+                                     "hyperparameters": {"epochs": 1}, "members": [2]})
+            if share is not None:
+                self.expect(share["trained"] == 0 and share["reused"] == 1, "fleet/train of a share trains only what is missing of it",
+                            json.dumps({k: share[k] for k in ("trained", "reused")}))
+            bundle, _ = self.call_ok("fleet/export", "fleet/export", {"id": trained["fleet"]["id"], "members": [0, 2]})
+            if bundle is not None:
+                self.expect([m["seed"] for m in bundle["members"]] == [0, 2] and bundle["format"] == "lethe-fleet",
+                            "fleet/export gives the members asked for", json.dumps([m["seed"] for m in bundle["members"]]))
+                info, _ = self.call_ok("split/info (fingerprints)", "split/info", {"name": split})
+                if info is not None:
+                    self.expect(info["fingerprint"] == bundle["splitFingerprint"] and info["dataFingerprint"] == bundle["dataFingerprint"],
+                                "split/info shows the fingerprints fleet bundles carry", json.dumps(info.get("fingerprint")))
+                imported, _ = self.call_ok("fleet/import", "fleet/import", {"model": model, "split": split, "bundle": bundle})
+                if imported is not None:
+                    self.expect(imported["imported"] == 0 and imported["duplicates"] == 2 and imported["fleet"]["members"] == 3,
+                                "fleet/import counts members the fleet holds once", json.dumps({k: imported[k] for k in ("imported", "duplicates")}))
+                self.call_error("fleet/import of another version", "fleet/import",
+                                {"model": model, "split": split, "bundle": dict(bundle, version="0.0.0")}, -32602, "version")
+            self.call_error("fleet/export of a member the fleet lacks", "fleet/export",
+                            {"id": trained["fleet"]["id"], "members": [7]}, -32602, "7")
         self.call_error("fleet/train with an odd shadow count", "fleet/train",
                         {"kind": "shadow", "model": model, "split": split, "count": 3}, -32602, "even")
         self.call_error("fleet/list with a parameter", "fleet/list", {"bogus": 1}, -32602, "bogus")

@@ -44,6 +44,8 @@ extension Daemon {
             .method(FleetTrain.self) { p, c in try await d.fleetTrain(p, c) },
             .method(FleetList.self) { _, _ in await d.fleetList() },
             .method(FleetDelete.self) { p, _ in try await d.fleetDelete(p) },
+            .method(FleetExport.self) { p, _ in try await d.fleetExport(p) },
+            .method(FleetImport.self) { p, _ in try await d.fleetImport(p) },
             .method(ModelDelete.self) { p, _ in try await d.deleteModel(p) },
             .method(DatasetDelete.self) { p, _ in try await d.deleteDataset(p) },
             .method(SplitDelete.self) { p, _ in try await d.deleteSplit(p) },

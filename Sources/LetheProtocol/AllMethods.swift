@@ -7,7 +7,7 @@ public enum LetheMethods {
     public static let all: [any LetheMethod.Type] = [
         Initialize.self, Shutdown.self, ServerStatus.self, DatasetLoad.self, SplitCreate.self, ModelCreate.self, ModelTrain.self,
         ModelInfo.self, Forget.self, Evaluate.self, Attack.self, Compare.self, SplitInfo.self, ModelSave.self, ModelLoad.self,
-        ModelPredict.self, ModelList.self, FleetTrain.self, FleetList.self, FleetDelete.self, ModelDelete.self, DatasetDelete.self,
+        ModelPredict.self, ModelList.self, FleetTrain.self, FleetList.self, FleetDelete.self, FleetExport.self, FleetImport.self, ModelDelete.self, DatasetDelete.self,
         SplitDelete.self, RunList.self, RunShow.self, RunExport.self, RunDelete.self, Exit.self,
     ]
 }

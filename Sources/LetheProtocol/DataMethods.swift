@@ -51,6 +51,8 @@ public enum DatasetLoad: LetheMethod {
         /// The normalisation applied (given or computed), and the training augmentation.
         public var normalization: NormalizeSpec?
         public var augmentation: AugmentSpec?
+        /// Content fingerprint of both parts (shapes, feature bits, labels): equal for the same data from any files.
+        public var fingerprint: String?
         public init(name: String, origin: String, trainCount: Int, testCount: Int, exampleShape: [Int], classCount: Int, seconds: Double,
                     format: String? = nil, groupCount: Int? = nil, normalization: NormalizeSpec? = nil, augmentation: AugmentSpec? = nil) {
             self.name = name

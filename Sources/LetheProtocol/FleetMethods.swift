@@ -84,11 +84,15 @@ public enum FleetTrain: LetheMethod {
         public var keepWeights: Bool?
         /// Threads per member (default 1); members run side by side within the daemon's threads.
         public var threadsPerModel: Int?
+        /// Train only these members of the fleet (retrained and unlearned: seeds in seed…seed+count−1; shadow:
+        /// indices in 0..<count): this daemon's share of a fleet trained on several machines (Docs/ScaleOut.md).
+        /// Default: every member.
+        public var members: [UInt64]?
         /// Receive `$/progress` notifications, one stage per member.
         public var workDoneToken: ProgressToken?
         public init(kind: String, model: String, split: String, count: Int, seed: UInt64? = nil, method: String? = nil,
                     hyperparameters: [String: JSONValue]? = nil, keepWeights: Bool? = nil, threadsPerModel: Int? = nil,
-                    workDoneToken: ProgressToken? = nil) {
+                    members: [UInt64]? = nil, workDoneToken: ProgressToken? = nil) {
             self.kind = kind
             self.model = model
             self.split = split
@@ -98,6 +102,7 @@ public enum FleetTrain: LetheMethod {
             self.hyperparameters = hyperparameters
             self.keepWeights = keepWeights
             self.threadsPerModel = threadsPerModel
+            self.members = members
             self.workDoneToken = workDoneToken
         }
     }
@@ -117,6 +122,150 @@ public enum FleetTrain: LetheMethod {
             self.trained = trained
             self.reused = reused
             self.seconds = seconds
+        }
+    }
+}
+
+/// Members of a fleet as one daemon exports them and another imports them: their outputs (and optionally weights)
+/// with everything that identifies the fleet, so a member trained elsewhere cannot join a fleet it does not belong to.
+public struct FleetBundle: Codable, Sendable {
+    /// Always "lethe-fleet".
+    public let format: String
+    /// The exporting daemon's Lethe version; import requires its own (members' bits depend on the engine).
+    public let version: String
+    /// "shadow", "retrained" or "unlearned".
+    public let kind: String
+    /// Weights fingerprint of the model the fleet was built from.
+    public let modelFingerprint: String
+    /// Content fingerprint of the dataset (as `dataset/load` reports it).
+    public let dataFingerprint: String
+    /// Fingerprint of the split's four index lists (as `split/info` reports it).
+    public let splitFingerprint: String
+    /// The recipe members were trained with (shadow, retrained) or the method with its resolved hyperparameters
+    /// and the original's recipe (unlearned), as canonical JSON text.
+    public let recipe: String
+    /// Unlearned fleets: the method.
+    public let method: String?
+    /// Unlearned fleets: the hyperparameters as given to `fleet/train`.
+    public let hyperparameters: [String: JSONValue]?
+    /// Shadow fleets: the number of shadows K (their halves depend on it).
+    public let shadowCount: Int?
+    /// Shadow fleets: the seed of the halves.
+    public let shadowSeed: UInt64?
+    /// Examples each member's outputs cover (the split's forget, test and validation sets, in that order).
+    public let examples: Int
+    /// Classes of the model (logits per example).
+    public let classes: Int
+    /// The members, in seed order.
+    public let members: [Member]
+
+    /// One exported member.
+    public struct Member: Codable, Sendable {
+        /// The member's seed (retrained, unlearned) or index (shadow).
+        public let seed: UInt64
+        /// Logits, [examples × classes] float32 little-endian, base64.
+        public let logits: String
+        /// Shadow members: for each example, "1" when it was in the member's training half, else "0".
+        public let inMask: String?
+        /// Retrained and unlearned members: accuracy on the split's retain set.
+        public let retainAccuracy: Double?
+        /// Seconds it took to train and measure.
+        public let seconds: Double
+        /// With weights: the weights fingerprint.
+        public let fingerprint: String?
+        /// With weights: the parameters, float32 little-endian, base64, in the model's parameter order.
+        public let parameters: String?
+        /// With weights: the buffers (BatchNorm statistics), float32 little-endian, base64.
+        public let buffers: String?
+        public init(seed: UInt64, logits: String, inMask: String?, retainAccuracy: Double?, seconds: Double, fingerprint: String?,
+                    parameters: String?, buffers: String?) {
+            self.seed = seed
+            self.logits = logits
+            self.inMask = inMask
+            self.retainAccuracy = retainAccuracy
+            self.seconds = seconds
+            self.fingerprint = fingerprint
+            self.parameters = parameters
+            self.buffers = buffers
+        }
+    }
+
+    public init(format: String, version: String, kind: String, modelFingerprint: String, dataFingerprint: String, splitFingerprint: String,
+                recipe: String, method: String?, hyperparameters: [String: JSONValue]?, shadowCount: Int?, shadowSeed: UInt64?,
+                examples: Int, classes: Int, members: [Member]) {
+        self.format = format
+        self.version = version
+        self.kind = kind
+        self.modelFingerprint = modelFingerprint
+        self.dataFingerprint = dataFingerprint
+        self.splitFingerprint = splitFingerprint
+        self.recipe = recipe
+        self.method = method
+        self.hyperparameters = hyperparameters
+        self.shadowCount = shadowCount
+        self.shadowSeed = shadowSeed
+        self.examples = examples
+        self.classes = classes
+        self.members = members
+    }
+}
+
+/// The `fleet/export` request.
+public enum FleetExport: LetheMethod {
+    /// The wire name.
+    public static let name = "fleet/export"
+    /// One line for rpc.discover and the CLI's help.
+    public static let summary = "A fleet's members as a portable bundle (outputs, optionally weights) that fleet/import on another daemon accepts."
+    /// What `fleet/export` takes.
+    public struct Params: Codable, Sendable {
+        /// The fleet's id, as fleet/train or fleet/list gives it.
+        public var id: String
+        /// Export only these members (seeds, or shadow indices); default all.
+        public var members: [UInt64]?
+        /// Include each member's weights (the fleet must keep them); default false.
+        public var weights: Bool?
+        public init(id: String, members: [UInt64]? = nil, weights: Bool? = nil) {
+            self.id = id
+            self.members = members
+            self.weights = weights
+        }
+    }
+    /// The bundle.
+    public typealias Result = FleetBundle
+}
+
+/// The `fleet/import` request.
+public enum FleetImport: LetheMethod {
+    /// The wire name.
+    public static let name = "fleet/import"
+    /// One line for rpc.discover and the CLI's help.
+    public static let summary = "Add members trained by another daemon to this daemon's fleet, after checking model, data, split, recipe and version."
+    /// What `fleet/import` takes.
+    public struct Params: Codable, Sendable {
+        /// The model the fleet is built from here (its weights fingerprint must equal the bundle's).
+        public var model: String
+        /// The split here (its fingerprint and its dataset's must equal the bundle's).
+        public var split: String
+        /// The bundle fleet/export returned.
+        public var bundle: FleetBundle
+        public init(model: String, split: String, bundle: FleetBundle) {
+            self.model = model
+            self.split = split
+            self.bundle = bundle
+        }
+    }
+    /// What `fleet/import` answers.
+    public struct Result: Codable, Sendable {
+        /// The fleet after the import.
+        public let fleet: FleetSummary
+        /// Members added.
+        public let imported: Int
+        /// Members the fleet already held, bit-identical to the bundle's (a retried task): not counted twice.
+        public let duplicates: Int
+        public init(fleet: FleetSummary, imported: Int, duplicates: Int) {
+            self.fleet = fleet
+            self.imported = imported
+            self.duplicates = duplicates
         }
     }
 }

@@ -31,6 +31,10 @@ public enum SplitInfo: LetheMethod {
         public let forget: Part
         public let validation: Part
         public let test: Part
+        /// Fingerprint of the four index lists: equal on two daemons when the split is the same (fleet bundles carry it).
+        public var fingerprint: String?
+        /// Content fingerprint of the data the split was drawn from.
+        public var dataFingerprint: String?
         public init(name: String, dataset: String, seed: UInt64, retain: Part, forget: Part, validation: Part, test: Part) {
             self.name = name
             self.dataset = dataset

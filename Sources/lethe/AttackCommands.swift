@@ -1,4 +1,4 @@
-// lethe attack, lethe fleet (train, list, delete), and the deletes that free a daemon's memory.
+// lethe attack, lethe fleet (train, list, delete, export, import), and the deletes that free a daemon's memory.
 import ArgumentParser
 import Foundation
 import JSONRPC
@@ -61,7 +61,7 @@ struct AttackCommand: ParsableCommand {
 
 struct FleetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fleet", abstract: "Model fleets (shadow, retrained, unlearned).",
-                                                    subcommands: [Train.self, List.self, Delete.self])
+                                                    subcommands: [Train.self, List.self, Delete.self, Export.self, Import.self])
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: FleetTrain.summary)
@@ -97,6 +97,59 @@ struct FleetCommand: ParsableCommand {
             Output.table(["fleet", "kind", "model", "split", "method", "members", "MiB"], r.fleets.map {
                 [$0.id, $0.kind, $0.model, $0.split, $0.method ?? "", "\($0.members)", Output.number(Double($0.residentBytes) / 1_048_576)]
             })
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: FleetExport.summary)
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The fleet's id.") var id: String
+        @Option(help: "Export only these members (seeds, or shadow indices), comma-separated.") var members: String?
+        @Flag(help: "Include each member's weights (the fleet must keep them).") var weights = false
+        @Option(name: .shortAndLong, help: "Write the bundle to this file (default: standard output).") var output: String?
+
+        func run() throws {
+            let wanted = try members.map { list in
+                try list.split(separator: ",").map { part -> UInt64 in
+                    guard let seed = UInt64(part.trimmingCharacters(in: .whitespaces)) else {
+                        throw ValidationError("--members: '\(part)' is not a member seed; give seeds as 0,1,2")
+                    }
+                    return seed
+                }
+            }
+            let bundle = try options.client().call(FleetExport.self, .init(id: id, members: wanted, weights: weights ? true : nil))
+            let data = try JSONEncoder().encode(bundle)
+            guard let output else { return FileHandle.standardOutput.write(data + Data("\n".utf8)) }
+            do { try data.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+                throw ClientError(description: "cannot write \(output): \(error.localizedDescription)", status: .failure)
+            }
+            if !options.json { Output.fields([("fleet", id), ("members", "\(bundle.members.count)"), ("written", output)]) }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: FleetImport.summary)
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The model the fleet is built from here.") var model: String
+        @Option(help: "The split here.") var split: String
+        @Argument(help: "A bundle written by `lethe fleet export` (- for standard input).") var file: String
+
+        func run() throws {
+            let data: Data
+            if file == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else {
+                guard let read = FileManager.default.contents(atPath: file) else {
+                    throw ClientError(description: "cannot read \(file): no such file or not readable", status: .notFound)
+                }
+                data = read
+            }
+            let bundle: FleetBundle
+            do { bundle = try JSONDecoder().decode(FleetBundle.self, from: data) } catch {
+                throw ClientError(description: "\(file) is not a fleet bundle written by lethe fleet export (\(error))", status: .invalidData)
+            }
+            let r = try options.client().call(FleetImport.self, .init(model: model, split: split, bundle: bundle))
+            if options.json { return Output.json(r) }
+            Output.fields([("fleet", r.fleet.id), ("kind", r.fleet.kind), ("members", "\(r.fleet.members)"),
+                           ("imported / already held", "\(r.imported) / \(r.duplicates)")])
         }
     }
 

@@ -167,10 +167,10 @@ extension JSONValue {
 }
 
 /// A small MNIST-style IDX directory with learnable, class-dependent images.
-func writeSyntheticIDX(train: Int, test: Int, side: Int = 8, classes: Int = 3) throws -> String {
+func writeSyntheticIDX(train: Int, test: Int, side: Int = 8, classes: Int = 3, seed: UInt64 = 12345) throws -> String {
     let dir = NSTemporaryDirectory() + "lethe-e2e-data-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    var state: UInt64 = 12345
+    var state: UInt64 = seed
     func noise() -> Int {
         state = state &* 6364136223846793005 &+ 1442695040888963407
         return Int(state >> 58)  // 0..<64

@@ -75,11 +75,15 @@ final class Fleet: @unchecked Sendable {
     let keepsWeights: Bool
     /// Examples the members' outputs cover, in order: forget, test, validation.
     let examples: FleetExamples
+    /// Content fingerprint of the data (fleet bundles carry it; the key holds the resident object's identity).
+    let dataFingerprint: String
+    /// Classes of the members (logits per example).
+    let classCount: Int
     private let lock = NSLock()
     private var membersBySeed: [UInt64: FleetMember] = [:]
 
     init(id: String, key: FleetKey, modelName: String, method: String?, hyperparameters: [String: JSONValue]?,
-         keepsWeights: Bool, examples: FleetExamples) {
+         keepsWeights: Bool, examples: FleetExamples, dataFingerprint: String, classCount: Int) {
         self.id = id
         self.key = key
         self.modelName = modelName
@@ -87,11 +91,21 @@ final class Fleet: @unchecked Sendable {
         self.hyperparameters = hyperparameters
         self.keepsWeights = keepsWeights
         self.examples = examples
+        self.dataFingerprint = dataFingerprint
+        self.classCount = classCount
     }
 
     func member(_ seed: UInt64) -> FleetMember? { lock.withLock { membersBySeed[seed] } }
-    /// The first member stored under a seed wins (two requests may train the same member at once).
-    func add(_ member: FleetMember) { lock.withLock { if membersBySeed[member.seed] == nil { membersBySeed[member.seed] = member } } }
+    /// The first member stored under a seed wins (two requests may train the same member at once); false when
+    /// the fleet already held one.
+    @discardableResult
+    func add(_ member: FleetMember) -> Bool {
+        lock.withLock {
+            guard membersBySeed[member.seed] == nil else { return false }
+            membersBySeed[member.seed] = member
+            return true
+        }
+    }
     var members: [FleetMember] { lock.withLock { membersBySeed.values.sorted { $0.seed < $1.seed } } }
     var residentBytes: Int { members.reduce(examples.labels.count * 4) { $0 + $1.residentBytes } }
 }
@@ -167,4 +181,13 @@ extension Split {
         }
         return h.value
     }
+
+    /// The fingerprint as 16 hexadecimal digits, as split/info and fleet bundles show it.
+    var fingerprintHex: String { hex16(fingerprint) }
+}
+
+/// 16 lowercase hexadecimal digits, zero-padded.
+func hex16(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
 }

@@ -16,10 +16,12 @@ struct FleetPlan: Sendable {
     let kind: FleetKind
     let source: ModelEntry
     let splitEntry: SplitEntry
-    /// Member seeds wanted: shadow indices 0..<K, or s…s+N−1.
+    /// Member seeds wanted: shadow indices 0..<K, or s…s+N−1 (or the share of them the request names).
     let seeds: [UInt64]
-    /// Shadow fleets: the seed of the halves and their number.
+    /// Shadow fleets: the seed of the halves.
     let shadowSeed: UInt64
+    /// Shadow fleets: the number of shadows K, which the halves depend on (the request may train only some).
+    let shadowCount: Int
     /// The recipe shadow members train with.
     let recipe: TrainingRecipe
     /// Unlearned fleets: the method and the hyperparameters as given.
@@ -43,10 +45,10 @@ extension Daemon {
     /// Checks a fleet request and finds (or creates, empty) its fleet. Nothing is trained here.
     func planFleet(kind: FleetKind, modelName: String, splitName: String, count: Int, seed: UInt64, method methodName: String?,
                    hyperparameters given: [String: JSONValue]?, keepWeights: Bool, threadsPerModel: Int?,
-                   field: String = "") async throws -> FleetPlan {
-        guard (1...4096).contains(count) else { throw RPCError.invalidParams("parameter '\(field)count' must be between 1 and 4096, got \(count)") }
+                   only: [UInt64]? = nil, countField: String = "count", prefix: String = "") async throws -> FleetPlan {
+        guard (1...4096).contains(count) else { throw RPCError.invalidParams("parameter '\(prefix)\(countField)' must be between 1 and 4096, got \(count)") }
         if kind == .shadow, count < 2 || count % 2 != 0 {
-            throw RPCError.invalidParams("parameter '\(field)count': shadow fleets need an even number of models (each example is in exactly half of them), got \(count)")
+            throw RPCError.invalidParams("parameter '\(prefix)\(countField)': shadow fleets need an even number of models (each example is in exactly half of them), got \(count)")
         }
         let threads = threadsPerModel ?? 1
         guard (1...256).contains(threads) else { throw RPCError.invalidParams("parameter 'threadsPerModel' must be between 1 and 256, got \(threads)") }
@@ -60,19 +62,19 @@ extension Daemon {
         switch kind {
         case .shadow, .retrained:
             if methodName != nil || given != nil {
-                throw RPCError.invalidParams("parameter '\(field)method': only unlearned fleets take a method and hyperparameters")
+                throw RPCError.invalidParams("parameter '\(prefix)method': only unlearned fleets take a method and hyperparameters")
             }
             recipeText = String(decoding: try JSONEncoder.sorted.encode(recipe), as: UTF8.self)
         case .unlearned:
             let name = methodName ?? "finetune"
             guard let m = UnlearningRegistry.method(named: name) else {
-                throw RPCError.invalidParams("parameter '\(field)method': unknown unlearning method '\(name)'; known: \(UnlearningRegistry.names.joined(separator: ", "))")
+                throw RPCError.invalidParams("parameter '\(prefix)method': unknown unlearning method '\(name)'; known: \(UnlearningRegistry.names.joined(separator: ", "))")
             }
             method = m
             hyperparameters = try Self.hyperparameters(given ?? [:])
             let resolved: ResolvedHyperparameters
             do { resolved = try hyperparameters.resolved(for: m) } catch let e as UnlearningError {
-                throw RPCError.invalidParams("parameter '\(field)hyperparameters': \(e.description)")
+                throw RPCError.invalidParams("parameter '\(prefix)hyperparameters': \(e.description)")
             }
             let wire = JSONValue.object(resolved.values.mapValues(Self.wire))
             recipeText = name + " " + String(decoding: try JSONEncoder.sorted.encode(wire), as: UTF8.self)
@@ -85,18 +87,30 @@ extension Daemon {
         let examples = FleetExamples(dataset: splitEntry.data, split: splitEntry.split)
         let fleet = fleets.fleet(for: key) { id in
             Fleet(id: id, key: key, modelName: modelName, method: method?.name, hyperparameters: kind == .unlearned ? (given ?? [:]) : nil,
-                  keepsWeights: keepWeights, examples: examples)
+                  keepsWeights: keepWeights, examples: examples, dataFingerprint: splitEntry.data.fingerprint,
+                  classCount: source.model.classCount)
         }
         if keepWeights, !fleet.keepsWeights, !fleet.members.isEmpty {
             throw RPCError.invalidParams("parameter 'keepWeights': \(fleet.id) already holds members without their weights; delete it with fleet/delete first")
         }
-        let seeds: [UInt64] = kind == .shadow ? (0..<UInt64(count)).map { $0 } : (0..<UInt64(count)).map { seed &+ $0 }
+        let all: [UInt64] = kind == .shadow ? (0..<UInt64(count)).map { $0 } : (0..<UInt64(count)).map { seed &+ $0 }
+        var seeds = all
+        if let only {
+            let wanted = Set(all)
+            if let outside = only.first(where: { !wanted.contains($0) }) {
+                let range = kind == .shadow ? "0…\(count - 1)" : "\(seed)…\(seed &+ UInt64(count - 1))"
+                throw RPCError.invalidParams("parameter '\(prefix)members': \(outside) is not a member of this fleet (members are \(range))")
+            }
+            guard Set(only).count == only.count else { throw RPCError.invalidParams("parameter '\(prefix)members' names a member twice") }
+            guard !only.isEmpty else { throw RPCError.invalidParams("parameter '\(prefix)members' is empty; leave it out to train every member") }
+            seeds = only.sorted()
+        }
         let missing = seeds.filter { fleet.member($0) == nil }.count
         let perMember = FleetMember.bytes(outputs: examples.count * source.model.classCount, mask: kind == .shadow ? examples.count : 0,
                                           parameters: fleet.keepsWeights ? source.model.parameterCount : 0)
         try await checkMemory(adding: missing * perMember, for: "\(missing) new \(kind.rawValue) models of \(fleet.id)")
         return FleetPlan(fleet: fleet, kind: kind, source: source, splitEntry: splitEntry, seeds: seeds, shadowSeed: seed,
-                         recipe: recipe, method: method, hyperparameters: hyperparameters, threadsPerModel: threads)
+                         shadowCount: count, recipe: recipe, method: method, hyperparameters: hyperparameters, threadsPerModel: threads)
     }
 
     /// Trains the plan's missing members as units on the compute pool; blocking, run inside a job that holds no
@@ -161,8 +175,8 @@ extension Daemon {
 /// Shadow halves: for each pool example, a random order of the K shadows, the first K/2 of which take it (the
 /// LiRA reference's argsort of uniform draws). Returns each shadow's training indices into the pool, and whether each
 /// of the fleet's examples is in it.
-private func shadowHalves(_ plan: FleetPlan, data: Dataset, examples: FleetExamples) -> ([[Int]], [[Bool]]) {
-    let k = plan.seeds.count, pool = data.train.count + data.test.count
+func shadowHalves(_ plan: FleetPlan, data: Dataset, examples: FleetExamples) -> ([[Int]], [[Bool]]) {
+    let k = plan.shadowCount, pool = data.train.count + data.test.count
     var rng = SeededGenerator(seed: plan.shadowSeed ^ 0x7368_6164_6F77_7321)
     var inMember = [[Bool]](repeating: [Bool](repeating: false, count: pool), count: k)
     for p in 0..<pool {

@@ -34,11 +34,11 @@ extension Daemon {
             case .shadow:
                 plans[.shadow] = try await planFleet(kind: .shadow, modelName: p.original ?? p.model, splitName: p.split, count: request.shadows,
                                                      seed: request.seed, method: nil, hyperparameters: nil, keepWeights: false,
-                                                     threadsPerModel: p.threadsPerModel, field: "shadows")
+                                                     threadsPerModel: p.threadsPerModel, countField: "shadows")
             case .retrained:
                 plans[.retrained] = try await planFleet(kind: .retrained, modelName: p.model, splitName: p.split, count: request.models,
                                                         seed: request.seed, method: nil, hyperparameters: nil, keepWeights: false,
-                                                        threadsPerModel: p.threadsPerModel, field: "models")
+                                                        threadsPerModel: p.threadsPerModel, countField: "models")
             case .unlearned:
                 plans[.unlearned] = try await planFleet(kind: .unlearned, modelName: p.model, splitName: p.split, count: request.models,
                                                         seed: request.seed, method: p.method ?? "finetune", hyperparameters: p.hyperparameters,

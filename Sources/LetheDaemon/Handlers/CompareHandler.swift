@@ -48,11 +48,11 @@ extension Daemon {
         if let n = p.epsilonModels {
             guard (2...4096).contains(n) else { throw RPCError.invalidParams("parameter 'epsilonModels' must be between 2 and 4096, got \(n)") }
             epsilonPlans["retrain"] = try await planFleet(kind: .retrained, modelName: p.model, splitName: p.split, count: n, seed: 0, method: nil,
-                                                          hyperparameters: nil, keepWeights: false, threadsPerModel: perRun, field: "epsilonModels")
+                                                          hyperparameters: nil, keepWeights: false, threadsPerModel: perRun, countField: "epsilonModels")
             for name in all where name != "retrain" {
                 epsilonPlans[name] = try await planFleet(kind: .unlearned, modelName: p.model, splitName: p.split, count: n, seed: 0, method: name,
                                                          hyperparameters: p.hyperparameters?[name], keepWeights: false, threadsPerModel: perRun,
-                                                         field: "epsilonModels")
+                                                         countField: "epsilonModels")
             }
         }
         let plans = epsilonPlans

@@ -19,11 +19,14 @@ extension Daemon {
         try await checkMemory(adding: Self.bytes(dataset), for: "dataset '\(name)'", replacing: replaced)
         await workspace.put(dataset: dataset, as: name)
         logger.info("loaded dataset \(name) (\(source.format.rawValue)) from \(source.path) in \(seconds) s")
-        return .init(name: name, origin: dataset.origin, trainCount: dataset.train.count, testCount: dataset.test.count,
-                     exampleShape: dataset.exampleShape, classCount: dataset.classCount, seconds: seconds,
-                     format: source.format.rawValue, groupCount: dataset.trainGroups.map { Set($0).count },
-                     normalization: dataset.normalization.map { NormalizeSpec(mean: $0.mean.map(Double.init), std: $0.std.map(Double.init)) },
-                     augmentation: dataset.augmentation.map { AugmentSpec(cropPadding: $0.cropPadding, horizontalFlip: $0.horizontalFlip) })
+        var result = DatasetLoad.Result(
+            name: name, origin: dataset.origin, trainCount: dataset.train.count, testCount: dataset.test.count,
+            exampleShape: dataset.exampleShape, classCount: dataset.classCount, seconds: seconds,
+            format: source.format.rawValue, groupCount: dataset.trainGroups.map { Set($0).count },
+            normalization: dataset.normalization.map { NormalizeSpec(mean: $0.mean.map(Double.init), std: $0.std.map(Double.init)) },
+            augmentation: dataset.augmentation.map { AugmentSpec(cropPadding: $0.cropPadding, horizontalFlip: $0.horizontalFlip) })
+        result.fingerprint = dataset.fingerprint
+        return result
     }
 
     func createSplit(_ p: SplitCreate.Params) async throws -> SplitCreate.Result {

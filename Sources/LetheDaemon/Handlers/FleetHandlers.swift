@@ -12,7 +12,7 @@ extension Daemon {
         }
         let plan = try await planFleet(kind: kind, modelName: p.model, splitName: p.split, count: p.count, seed: p.seed ?? 0,
                                        method: p.method, hyperparameters: p.hyperparameters, keepWeights: p.keepWeights ?? false,
-                                       threadsPerModel: p.threadsPerModel)
+                                       threadsPerModel: p.threadsPerModel, only: p.members)
         let start = monotonicSeconds()
         let connection = context.connection
         let run = context.run

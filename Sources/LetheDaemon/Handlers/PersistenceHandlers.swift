@@ -17,10 +17,13 @@ extension Daemon {
             counts += [Int](repeating: 0, count: max(0, dataset.classCount - counts.count))
             return .init(count: indices.count, classCounts: counts, groups: groups.map { g in Set(indices.map { g[$0] }).count })
         }
-        return .init(name: p.name, dataset: entry.dataset, seed: entry.seed,
-                     retain: part(dataset.train, s.retain, groups: dataset.trainGroups),
-                     forget: part(dataset.train, s.forget, groups: dataset.trainGroups),
-                     validation: part(dataset.test, s.validation, groups: nil), test: part(dataset.test, s.test, groups: nil))
+        var result = SplitInfo.Result(name: p.name, dataset: entry.dataset, seed: entry.seed,
+                                      retain: part(dataset.train, s.retain, groups: dataset.trainGroups),
+                                      forget: part(dataset.train, s.forget, groups: dataset.trainGroups),
+                                      validation: part(dataset.test, s.validation, groups: nil), test: part(dataset.test, s.test, groups: nil))
+        result.fingerprint = s.fingerprintHex
+        result.dataFingerprint = dataset.fingerprint
+        return result
     }
 
     func saveModel(_ p: ModelSave.Params, _ context: RequestContext) async throws -> ModelSave.Result {
