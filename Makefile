@@ -10,7 +10,7 @@ APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev libsqlite3-d
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: deps build release demo demo-check protocol-check clients-check crosscheck test bench clean
+.PHONY: deps build release demo demo-check protocol-check clients-check scale-check crosscheck test bench clean
 
 # Installs the Debian packages that are missing; says what to run when it cannot.
 deps:
@@ -78,6 +78,12 @@ clients-check: release
 	bash Clients/python/run-tests.sh "$(RELEASE_BIN)"
 	bash Clients/shell/tests/run-tests.sh "$(RELEASE_BIN)"
 
+# lethe.ray on a local Ray cluster (ray.init(num_cpus=2)): fleets trained through Ray tasks are bit for bit the fleets
+# one daemon trains, and epsilon and LiRA on them give the same numbers (Docs/ScaleOut.md). Installs Ray from PyPI
+# into .build/ray-venv the first time (RAY_PYTHON: use a Python that has it instead).
+scale-check: release
+	bash Clients/python/ray-check.sh "$(RELEASE_BIN)"
+
 # Models trained in real PyTorch, exported to safetensors, predict the same in Lethe (needs TORCH_PYTHON; not in CI);
 # then the attack numbers (epsilon, mia-efficacy, lira) recomputed from the daemon's outputs with scikit-learn and the
 # NeurIPS 2023 organisers' metric.py, which is not in this repository: `git clone
@@ -94,7 +100,7 @@ crosscheck: release
 	UNLEARNING_EVALUATION_DIR="$(UNLEARNING_EVALUATION_DIR)" "$(TORCH_PYTHON)" Tests/acceptance/attacks_crosscheck.py "$$sock" "$$dir/work"
 
 # Unit and end-to-end tests (the CLI, `lethe stdio` and `lethe mcp` among them), the protocol's schema check, the
-# client libraries' tests, then the demo's acceptance check. Everything runs on the
+# client libraries' tests, fleets over a local Ray cluster, then the demo's acceptance check. Everything runs on the
 # release build: the engine's numerics are what a user gets, and finite-difference checks of whole networks take
 # minutes in a debug build.
 test: deps
@@ -102,6 +108,7 @@ test: deps
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory protocol-check
 	$(MAKE) --no-print-directory clients-check
+	$(MAKE) --no-print-directory scale-check
 	$(MAKE) --no-print-directory demo-check
 
 # Lethe's engine against the PyTorch anchor; set TORCH_PYTHON to a Python with torch (see Benchmarks/RESULTS.md).

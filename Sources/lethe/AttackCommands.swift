@@ -75,12 +75,14 @@ struct FleetCommand: ParsableCommand {
         @Option(name: .customLong("set"), help: "unlearned: a hyperparameter as name=value; repeatable.") var settings: [String] = []
         @Flag(help: "Keep each member's weights too.") var keepWeights = false
         @Option(help: "Threads per member (default 1).") var threadsPerModel: Int?
+        @Option(help: "Train only these members (seeds, or shadow indices), comma-separated: this machine's share (Docs/ScaleOut.md).")
+        var members: String?
 
         func run() throws {
             let params = FleetTrain.Params(kind: kind.rawValue, model: model, split: split, count: count, seed: seed, method: method?.rawValue,
                                            hyperparameters: settings.isEmpty ? nil : try parseSettings(settings),
                                            keepWeights: keepWeights ? true : nil, threadsPerModel: threadsPerModel,
-                                           workDoneToken: options.progressToken)
+                                           members: try members.map(parseMembers), workDoneToken: options.progressToken)
             let r = try options.client().call(FleetTrain.self, params)
             if options.json { return Output.json(r) }
             Output.fields([("fleet", r.fleet.id), ("kind", r.fleet.kind), ("members", "\(r.fleet.members)"),
@@ -109,15 +111,8 @@ struct FleetCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "Write the bundle to this file (default: standard output).") var output: String?
 
         func run() throws {
-            let wanted = try members.map { list in
-                try list.split(separator: ",").map { part -> UInt64 in
-                    guard let seed = UInt64(part.trimmingCharacters(in: .whitespaces)) else {
-                        throw ValidationError("--members: '\(part)' is not a member seed; give seeds as 0,1,2")
-                    }
-                    return seed
-                }
-            }
-            let bundle = try options.client().call(FleetExport.self, .init(id: id, members: wanted, weights: weights ? true : nil))
+            let bundle = try options.client().call(FleetExport.self, .init(id: id, members: try members.map(parseMembers),
+                                                                           weights: weights ? true : nil))
             let data = try JSONEncoder().encode(bundle)
             guard let output else { return FileHandle.standardOutput.write(data + Data("\n".utf8)) }
             do { try data.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
@@ -180,6 +175,16 @@ struct SplitDeleteCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The split to remove.") var name: String
     func run() throws { try printDeleted(options.client().call(SplitDelete.self, .init(name: name)), json: options.json) }
+}
+
+/// `--members 0,1,2`: member seeds (or shadow indices).
+private func parseMembers(_ list: String) throws -> [UInt64] {
+    try list.split(separator: ",").map { part -> UInt64 in
+        guard let seed = UInt64(part.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError("--members: '\(part)' is not a member seed; give seeds as 0,1,2")
+        }
+        return seed
+    }
 }
 
 private func printDeleted(_ r: DeleteResult, json: Bool) {

@@ -105,6 +105,35 @@ final class CLITests: XCTestCase {
     }
 
     /// The CLI's closed choices are the protocol's lists, which are the daemon's registries and the OpenRPC enums.
+    /// A fleet's share moves between daemons through a file: `fleet train --members`, `fleet export -o`, `fleet import`.
+    func testFleetSharesMoveThroughFiles() throws {
+        let worker = try Self.daemonWithModel(), coordinator = try Self.daemonWithModel()
+        defer { worker.stop(); coordinator.stop() }
+        for d in [worker, coordinator] {
+            XCTAssertNotNil(try d.connect().call("split/create", .object(["name": "s", "dataset": "tiny", "forget": ["count": 30]])).result)
+        }
+        let w = ["--socket", worker.socketPath, "--no-autostart"], c = ["--socket", coordinator.socketPath, "--no-autostart"]
+        let trained = try Self.run(["fleet", "train", "--kind", "retrained", "--model", "m", "--split", "s", "--count", "4", "--members", "3,1", "--json"] + w)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.contains("\"trained\" : 2"), trained.stdout)
+        let file = NSTemporaryDirectory() + "lethe-share-\(UUID().uuidString.prefix(8)).json"
+        let exported = try Self.run(["fleet", "export", "fleet-1", "--members", "1", "-o", file] + w)
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let imported = try Self.run(["fleet", "import", "--model", "m", "--split", "s", file] + c)
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("1 / 0"), "one member imported, none already held: \(imported.stdout)")
+        let piped = try Self.run(["fleet", "import", "--model", "m", "--split", "s", "-", "--json"] + c,
+                                 input: try String(contentsOfFile: file, encoding: .utf8))
+        XCTAssertTrue(piped.stdout.contains("\"duplicates\" : 1"), piped.stdout + piped.stderr)
+        FileManager.default.createFile(atPath: file, contents: Data("{\"not\": \"a bundle\"}".utf8))
+        let garbage = try Self.run(["fleet", "import", "--model", "m", "--split", "s", file] + c)
+        XCTAssertEqual(garbage.status, 65, garbage.stderr)
+        let missing = try Self.run(["fleet", "import", "--model", "m", "--split", "s", file + ".gone"] + c)
+        XCTAssertEqual(missing.status, 66, missing.stderr)
+        let badMembers = try Self.run(["fleet", "export", "fleet-1", "--members", "one"] + w)
+        XCTAssertEqual(badMembers.status, 64, badMembers.stderr)
+    }
+
     func testChoicesAreTheRegistries() throws {
         let d = try DaemonProcess()
         defer { d.stop() }

@@ -57,6 +57,9 @@ class DaemonUnavailable(LetheError):
         )
         super().__init__(message)
 
+    def __reduce__(self):  # picklable (a Ray task's error reaches its caller intact)
+        return (type(self), (self.path, self.reason))
+
 
 class ConnectionLost(LetheError):
     """The daemon closed the connection (or it broke) while a call was waiting.
@@ -92,6 +95,9 @@ class LetheTimeout(LetheError, TimeoutError):
         tail = "cancelled on the daemon" if confirmed else "the daemon did not confirm the cancellation"
         super().__init__("{} timed out after {} s; {}".format(method, timeout, tail))
 
+    def __reduce__(self):
+        return (type(self), (self.method, self.request_id, self.timeout, self.confirmed, self.result))
+
 
 class RPCError(LetheError):
     """A JSON-RPC error reply.
@@ -111,6 +117,9 @@ class RPCError(LetheError):
         self.method = method
         prefix = "{}: ".format(method) if method else ""
         super().__init__("{}{} (error {})".format(prefix, message, code))
+
+    def __reduce__(self):
+        return (type(self), (self.code, self.message, self.data, self.method))
 
 
 class ParseError(RPCError):
@@ -221,3 +230,6 @@ class Interrupted(KeyboardInterrupt):
         else:
             tail = "it had already finished"
         super().__init__("{} interrupted; {}".format(method, tail))
+
+    def __reduce__(self):
+        return (type(self), (self.method, self.request_id, self.confirmed, self.error, self.result))

@@ -255,13 +255,25 @@ class Methods:
     def train_fleet(self, kind, model, split, count, progress=None, timeout=_DEFAULT, **options):
         """``fleet/train``: trains (or reuses) ``count`` shadow, retrained or
         unlearned models of ``model`` on ``split`` (``kind``); returns ``fleet,
-        trained, reused, seconds``."""
+        trained, reused, seconds``. ``members=[...]`` trains only that share
+        (:mod:`lethe.ray` spreads a fleet over a cluster with it)."""
         named = {"kind": kind, "model": model, "split": split, "count": count}
         return self._invoke("fleet/train", named, options, progress=progress, timeout=timeout)
 
     def fleets(self, timeout=_DEFAULT):
         """``fleet/list``: the resident fleets (the result's ``fleets`` list)."""
         return self._invoke("fleet/list", {}, {}, timeout=timeout)["fleets"]
+
+    def export_fleet(self, id, members=None, weights=None, timeout=_DEFAULT):
+        """``fleet/export``: the fleet's members (all, or the seeds in ``members``)
+        as a bundle dict that :meth:`import_fleet` on another daemon accepts."""
+        return self._invoke("fleet/export", {"id": id, "members": members, "weights": weights}, {}, timeout=timeout)
+
+    def import_fleet(self, model, split, bundle, timeout=_DEFAULT):
+        """``fleet/import``: adds a bundle's members to this daemon's fleet of
+        ``model`` on ``split`` after checking model, data, split, recipe and
+        version; returns ``fleet, imported, duplicates``."""
+        return self._invoke("fleet/import", {"model": model, "split": split, "bundle": bundle}, {}, timeout=timeout)
 
     def delete_fleet(self, id, timeout=_DEFAULT):
         """``fleet/delete``: frees a fleet by id; returns ``deleted, fleets, freedBytes``."""

@@ -53,6 +53,20 @@ class CallTests(DaemonTestCase):
         self.assertEqual(shown["status"], "succeeded")
         self.assertEqual(shown["result"]["fingerprint"], forgot["fingerprint"])
 
+    def test_a_fleet_share_exported_and_imported_back(self):
+        model, split = self.trained_model(epochs=1), self.split()
+        share = self.client.train_fleet("retrained", model, split, 3, members=[2, 0])
+        self.assertEqual((share["trained"], share["fleet"]["seeds"]), (2, [0, 2]))
+        bundle = self.client.export_fleet(share["fleet"]["id"], members=[2])
+        self.assertEqual([m["seed"] for m in bundle["members"]], [2])
+        self.assertEqual(bundle["splitFingerprint"], self.client.split_info(split)["fingerprint"])
+        back = self.client.import_fleet(model, split, bundle)
+        self.assertEqual((back["imported"], back["duplicates"]), (0, 1))
+        with self.assertRaises(lethe.InvalidParams) as raised:
+            self.client.import_fleet(model, split, dict(bundle, version="0.0.0"))
+        self.assertIn("version", str(raised.exception))
+        self.client.delete_fleet(share["fleet"]["id"])
+
     def test_snake_case_params_are_sent_as_camel_case(self):
         model = unique("m")
         self.client.create_model(model, "mlp", self.dataset, hidden=[4])

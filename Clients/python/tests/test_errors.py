@@ -88,3 +88,23 @@ class RPCErrorTests(DaemonTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PicklingTests(unittest.TestCase):
+    """Errors survive pickling (a Ray task's error reaches its caller as the same class with the same fields)."""
+
+    def test_every_error_round_trips_through_pickle(self):
+        import pickle
+        errors = [
+            lethe.InvalidParams(-32602, "parameter 'x' is wrong", {"field": "x"}, "forget"),
+            lethe.NotFound(1, "no model named 'm'", None, "model/info"),
+            lethe.DaemonUnavailable("/tmp/nowhere.sock", FileNotFoundError(2, "No such file")),
+            lethe.LetheTimeout("model/train", 7, 1.5, True, None),
+            lethe.Interrupted("model/train", 8, False),
+        ]
+        for error in errors:
+            back = pickle.loads(pickle.dumps(error))
+            self.assertIs(type(back), type(error))
+            self.assertEqual(str(back), str(error))
+            plain = lambda e: {k: v for k, v in vars(e).items() if not isinstance(v, Exception)}  # noqa: E731
+            self.assertEqual(plain(back), plain(error))
