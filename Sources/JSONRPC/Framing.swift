@@ -4,6 +4,7 @@
 // The parser is plain byte handling with no I/O, so the daemon (SwiftNIO) and the clients (POSIX sockets)
 // share it and the tests drive it directly.
 
+/// How a connection delimits messages: LSP's `Content-Length` headers, or one JSON value per line.
 public enum Framing: Sendable, Equatable {
     case contentLength
     case lines
@@ -17,14 +18,19 @@ public enum Framing: Sendable, Equatable {
     }
 }
 
+/// A byte stream that cannot be read as frames (bad header, oversized frame).
 public struct FrameError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong with the stream.
     public let description: String
     /// After a framing error the byte stream cannot be resynchronised, so the connection must close.
     public let fatal: Bool
 }
 
+/// Splits a connection's bytes into JSON payloads, detecting the framing from the first non-whitespace byte.
 public struct FrameParser: Sendable {
+    /// The connection's framing: given at init or detected from the first byte, nil until then.
     public private(set) var framing: Framing?
+    /// The largest payload accepted, in bytes (default 64 MiB).
     public let maximumFrameSize: Int
     private var buffer: [UInt8] = []
     private var start = 0  // consumed prefix of `buffer`
@@ -34,6 +40,7 @@ public struct FrameParser: Sendable {
         self.framing = framing
     }
 
+    /// Adds received bytes to the buffer; `next()` then returns the payloads they complete.
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)

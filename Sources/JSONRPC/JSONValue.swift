@@ -1,6 +1,7 @@
 // Any JSON value, for the parts of a JSON-RPC message whose type is only known later (id, params, result).
 import Foundation
 
+/// Any JSON value; numbers are Doubles.
 public enum JSONValue: Codable, Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
@@ -33,11 +34,14 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         }
     }
 
+    /// The member `key` of an object; nil for a missing key or a value that is not an object.
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] } else { return nil }
     }
 
+    /// The string, when this is a string.
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    /// The number, when this is a number.
     public var doubleValue: Double? { if case .number(let d) = self { d } else { nil } }
 
     /// Re-encodes any Encodable as a JSONValue.
@@ -51,6 +55,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
     }
 }
 
+/// The daemon's shared JSON encoder and decoder settings.
 public enum JSONCoding {
     /// Sorted keys so that replies are byte-stable, which makes them easy to diff and record.
     public static var encoder: JSONEncoder {

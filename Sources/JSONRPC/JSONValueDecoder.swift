@@ -2,9 +2,11 @@
 // so every type error carries the exact field path ("forget.count must be an integer") and numbers are checked
 // for the target type (2.5 is not an Int, −1 is not a UInt64).
 
+/// Decodes Decodable types straight from a JSONValue, with errors that name the field path.
 public struct JSONValueDecoder {
     public init() {}
 
+    /// Decodes `value` as T, checking numbers against the target type (2.5 is not an Int).
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
         try T(from: ValueDecoder(value: value, codingPath: []))
     }

@@ -6,10 +6,14 @@ public typealias RequestID = JSONValue
 
 /// A message as received: a request when it has an id, a notification when not.
 public struct IncomingMessage: Sendable {
+    /// The request's id; nil for a notification.
     public let id: RequestID?
+    /// The method name.
     public let method: String
+    /// The params (an object or an array), when given.
     public let params: JSONValue?
 
+    /// Whether the message is a notification (it has no id), so it gets no reply.
     public var isNotification: Bool { id == nil }
 
     /// Validates the envelope. Throws an RPCError (-32600) with the id when one could be read.
@@ -44,9 +48,13 @@ public struct IncomingMessage: Sendable {
 
 /// A reply: exactly one of result and error.
 public struct Response: Codable, Sendable {
+    /// Always "2.0".
     public var jsonrpc = "2.0"
+    /// The id of the request answered; null when it could not be read.
     public let id: RequestID
+    /// The result, when the request succeeded.
     public let result: JSONValue?
+    /// The error, when the request failed.
     public let error: ErrorObject?
 
     public init(id: RequestID, result: JSONValue) {
@@ -71,9 +79,13 @@ public struct Response: Codable, Sendable {
 
 /// An outgoing request or notification (used by clients, and by the daemon for `$/progress`).
 public struct OutgoingMessage: Encodable, Sendable {
+    /// Always "2.0".
     public var jsonrpc = "2.0"
+    /// The request's id; nil for a notification.
     public let id: RequestID?
+    /// The method name.
     public let method: String
+    /// The params, when any.
     public let params: JSONValue?
 
     public init(id: RequestID?, method: String, params: JSONValue?) {
@@ -83,9 +95,13 @@ public struct OutgoingMessage: Encodable, Sendable {
     }
 }
 
+/// A JSON-RPC error object.
 public struct ErrorObject: Codable, Sendable, Equatable {
+    /// The error code (see `ErrorCode` and Protocol/README.md).
     public let code: Int
+    /// One line a person can act on; invalid-params messages name the field.
     public let message: String
+    /// Present only for some errors: error 1 about an unknown name carries `{kind, name}`.
     public let data: JSONValue?
 
     public init(code: Int, message: String, data: JSONValue? = nil) {

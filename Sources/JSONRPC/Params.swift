@@ -1,6 +1,7 @@
 // Decoding typed params with errors a person can act on: -32602 naming the field and what was wrong.
 import Foundation
 
+/// Decoding typed params, turning decoding failures into -32602 errors that name the field and what was wrong.
 public enum Params {
     /// Decodes `params` (absent params decode as an empty object, so methods whose fields are all optional
     /// accept a bare call).

@@ -2,9 +2,13 @@
 // and the clients share these types, so the wire shapes are defined once.
 import JSONRPC
 
+/// An RPC method: its wire name, summary, params type and result type, shared by the daemon and the clients.
 public protocol LetheMethod {
+    /// What the method takes (its params object).
     associatedtype Params: Codable & Sendable
+    /// What the method answers.
     associatedtype Result: Codable & Sendable
+    /// The wire name.
     static var name: String { get }
     /// One line for `rpc.discover` and the CLI's help.
     static var summary: String { get }
@@ -30,7 +34,9 @@ public typealias ProgressToken = JSONValue
 
 /// Params of `$/progress`.
 public struct ProgressParams: Codable, Sendable {
+    /// The request's workDoneToken, echoed unchanged.
     public let token: ProgressToken
+    /// The report.
     public let value: ProgressValue
     public init(token: ProgressToken, value: ProgressValue) {
         self.token = token
@@ -45,14 +51,19 @@ public struct ProgressValue: Codable, Sendable {
     /// What a step counts: "epoch" (a pass over the training examples) or "batch" (a batch of a pass that is not
     /// training, such as an importance pass).
     public let unit: String
+    /// The unit just finished, from 1.
     public let step: Int
+    /// Units in this stage.
     public let steps: Int
     /// The same as step and steps when the unit is "epoch"; absent otherwise.
     public let epoch: Int?
+    /// With unit "epoch": the same as steps; absent otherwise.
     public let epochs: Int?
     /// Mean loss and accuracy over the examples of the unit just done.
     public let loss: Double
+    /// Mean accuracy over the examples of the unit just done, in [0, 1].
     public let accuracy: Double
+    /// Examples processed per second during the unit just done.
     public let examplesPerSecond: Double
     public init(stage: String, unit: String, step: Int, steps: Int, epoch: Int?, epochs: Int?, loss: Double, accuracy: Double,
                 examplesPerSecond: Double) {
@@ -70,6 +81,7 @@ public struct ProgressValue: Codable, Sendable {
 
 /// Params of `$/cancelRequest`.
 public struct CancelParams: Codable, Sendable {
+    /// The id of the request to cancel, exactly as it was sent (1 and "1" differ).
     public let id: RequestID
     public init(id: RequestID) { self.id = id }
 }

@@ -32,9 +32,13 @@ public struct ArchitectureSpec: Codable, Sendable, Equatable {
         public var type: String
         /// conv2d: out channels; linear: out features.
         public var out: Int?
+        /// conv2d, maxpool2d, avgpool2d: the square kernel size, at least 1.
         public var kernel: Int?
+        /// conv2d: default 1; maxpool2d, avgpool2d: default the kernel size.
         public var stride: Int?
+        /// conv2d, maxpool2d, avgpool2d: zero padding on each side, default 0 (pools: at most half the kernel).
         public var padding: Int?
+        /// conv2d: whether it has a bias, default true (linear always has one; ignored there).
         public var bias: Bool?
         /// dropout probability.
         public var p: Double?
@@ -54,12 +58,18 @@ public struct ArchitectureSpec: Codable, Sendable, Equatable {
     }
 }
 
+/// The `model/create` request: a freshly initialised model sized for a dataset.
 public enum ModelCreate: LetheMethod {
+    /// The wire name.
     public static let name = "model/create"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Create a freshly initialised model sized for a dataset's examples and classes."
 
+    /// What `model/create` takes.
     public struct Params: Codable, Sendable {
+        /// Name of the new model.
         public var name: String
+        /// Which network: a kind of the zoo and its options.
         public var architecture: ArchitectureSpec
         /// The dataset whose example shape and class count the model takes.
         public var dataset: String
@@ -73,11 +83,17 @@ public enum ModelCreate: LetheMethod {
         }
     }
 
+    /// What `model/create` answers.
     public struct Result: Codable, Sendable {
+        /// The new model's name.
         public let name: String
+        /// The architecture, echoed as given (fields the kind does not use included).
         public let architecture: ArchitectureSpec
+        /// The per-example input shape the model takes (the dataset's example shape).
         public let inputShape: [Int]
+        /// Number of classes the model outputs (the dataset's class count).
         public let classCount: Int
+        /// Trained parameters.
         public let parameterCount: Int
         public init(name: String, architecture: ArchitectureSpec, inputShape: [Int], classCount: Int, parameterCount: Int) {
             self.name = name
@@ -89,16 +105,22 @@ public enum ModelCreate: LetheMethod {
     }
 }
 
+/// The `model/train` request: train a model on a dataset's training part or a split's retain set.
 public enum ModelTrain: LetheMethod {
+    /// The wire name.
     public static let name = "model/train"
     /// The optimizers `optimizer` takes (NeuralNet's OptimizerKind); the CLI's `--optimizer` choices.
     public static let optimizers = ["sgd", "adam", "adamw"]
     /// The learning-rate schedules `schedule` takes (NeuralNet's LearningRateSchedule.Kind); the CLI's `--schedule` choices.
     public static let schedules = ["constant", "step", "cosine"]
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "Train a model on a dataset's training part (or a split's retain set); the recipe is kept for `retrain`."
 
+    /// What `model/train` takes.
     public struct Params: Codable, Sendable {
+        /// The model to train.
         public var model: String
+        /// The dataset whose training part is used.
         public var dataset: String
         /// With `subset: "retain"`, train on this split's retain set only.
         public var split: String?
@@ -106,9 +128,13 @@ public enum ModelTrain: LetheMethod {
         public var subset: String?
         /// Defaults: 5 epochs, batch 128, lr 0.05, momentum 0.9, weight decay 5e-4, constant schedule, seed 0.
         public var epochs: Int?
+        /// 1…1000000; default 128. The last batch of an epoch may be smaller.
         public var batchSize: Int?
+        /// Learning rate, positive; default 0.05.
         public var lr: Double?
+        /// SGD momentum, ≥ 0; default 0.9 (sgd only).
         public var momentum: Double?
+        /// ≥ 0; default 5e-4. sgd and adam add it as an L2 term to the gradient; adamw decays the weights directly.
         public var weightDecay: Double?
         /// "sgd" (default), "adam" or "adamw".
         public var optimizer: String?
@@ -116,6 +142,7 @@ public enum ModelTrain: LetheMethod {
         public var nesterov: Bool?
         /// Adam's β1 and β2 (defaults 0.9, 0.999).
         public var beta1: Double?
+        /// Adam's β2, in [0, 1); default 0.999.
         public var beta2: Double?
         /// "constant" (default), "step" or "cosine".
         public var schedule: String?
@@ -125,17 +152,21 @@ public enum ModelTrain: LetheMethod {
         public var warmup: Int?
         /// "step" schedule: multiply by gamma every stepSize epochs (defaults 30, 0.1).
         public var stepSize: Int?
+        /// "step" schedule: the decay factor, positive; default 0.1.
         public var gamma: Double?
         /// Cross-entropy class weights (one per class) and label smoothing ε.
         public var classWeights: [Double]?
+        /// Cross-entropy label smoothing ε, in [0, 1); default 0.
         public var labelSmoothing: Double?
         /// Clip the global gradient norm.
         public var clipNorm: Double?
         /// Parameter-name prefixes kept fixed ("1.", "layer4.").
         public var frozen: [String]?
+        /// Seeds the shuffling and the dropout masks; default 0 (only values up to 2^53 are exact).
         public var seed: UInt64?
         /// Threads for this job (default: the daemon's).
         public var threads: Int?
+        /// Receive `$/progress` notifications, one per epoch (stage "train").
         public var workDoneToken: ProgressToken?
         public init(model: String, dataset: String, split: String? = nil, subset: String? = nil, epochs: Int? = nil,
                     batchSize: Int? = nil, lr: Double? = nil, momentum: Double? = nil, weightDecay: Double? = nil,
@@ -155,14 +186,21 @@ public enum ModelTrain: LetheMethod {
         }
     }
 
+    /// What `model/train` answers.
     public struct Result: Codable, Sendable {
+        /// The model trained.
         public let model: String
+        /// Training examples per epoch.
         public let examples: Int
+        /// Epochs run.
         public let epochs: Int
         /// Mean training loss and accuracy of the last epoch (training mode).
         public let loss: Double
+        /// Mean training accuracy of the last epoch (training mode), in [0, 1].
         public let accuracy: Double
+        /// Wall-clock seconds.
         public let seconds: Double
+        /// The trained weights' fingerprint (16 hexadecimal digits).
         public let fingerprint: String
         public init(model: String, examples: Int, epochs: Int, loss: Double, accuracy: Double, seconds: Double, fingerprint: String) {
             self.model = model
@@ -176,21 +214,29 @@ public enum ModelTrain: LetheMethod {
     }
 }
 
+/// The `model/info` request: describe a resident model.
 public enum ModelInfo: LetheMethod {
+    /// The wire name.
     public static let name = "model/info"
+    /// One line for rpc.discover and the CLI's help.
     public static let summary = "A model's architecture, parameter count, per-layer output shapes and FLOPs per example."
 
+    /// What `model/info` takes.
     public struct Params: Codable, Sendable {
+        /// The model to describe.
         public var model: String
         public init(model: String) { self.model = model }
     }
 
+    /// One layer, in forward order.
     public struct Layer: Codable, Sendable {
         /// PyTorch module name ("3", "layer2.0", "fc"; empty for an unnamed Flatten).
         public let name: String
+        /// The engine's layer type, e.g. "Linear", "Conv2d", "BatchNorm", "BasicBlock".
         public let type: String
         /// Per example.
         public let outputShape: [Int]
+        /// Trained parameters of the layer.
         public let parameters: Int
         /// Forward FLOPs per example (2 × multiply-adds).
         public let flops: Int
@@ -203,19 +249,30 @@ public enum ModelInfo: LetheMethod {
         }
     }
 
+    /// What `model/info` answers.
     public struct Result: Codable, Sendable {
+        /// The model's name.
         public let name: String
+        /// The architecture it was created with, as model/create echoed it.
         public let architecture: ArchitectureSpec
         /// The dataset the model was created for; absent for a model loaded from a file without naming one.
         public let dataset: String?
+        /// The per-example input shape the model takes.
         public let inputShape: [Int]
+        /// Number of classes the model outputs.
         public let classCount: Int
+        /// Trained parameters.
         public let parameterCount: Int
         /// Non-trained state (BatchNorm running statistics).
         public let bufferCount: Int
+        /// The sum of the layers' flops.
         public let flopsPerExample: Int
+        /// Per layer, in forward order: name, type, output shape, parameters and FLOPs.
         public let layers: [Layer]
+        /// Whether the model has a recorded training recipe: it was trained with model/train, or made by forget from a
+        /// source that had one (retrain always records one).
         public let trained: Bool
+        /// The weights' fingerprint (16 hexadecimal digits).
         public let fingerprint: String
         public init(name: String, architecture: ArchitectureSpec, dataset: String?, inputShape: [Int], classCount: Int,
                     parameterCount: Int, bufferCount: Int, flopsPerExample: Int, layers: [Layer], trained: Bool, fingerprint: String) {

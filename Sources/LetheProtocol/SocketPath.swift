@@ -5,6 +5,7 @@ import Glibc
 import Darwin
 #endif
 
+/// Where the daemon listens unless told otherwise, shared so `lethe` and `lethed` agree.
 public enum SocketPath {
     /// `$XDG_RUNTIME_DIR/lethe/lethed.sock`, else `/tmp/lethe-<uid>/lethed.sock`.
     public static var `default`: String {

@@ -64,6 +64,32 @@ final class ProtocolDriftTests: XCTestCase {
         XCTAssertTrue(problems.isEmpty, "\(problems.count) differences between the Swift types and lethe.openrpc.json:\n" + problems.joined(separator: "\n"))
     }
 
+    /// The wire types are the protocol's one source of truth, so each public declaration of LetheProtocol and
+    /// JSONRPC says what it is for in a `///` line (memberwise initialisers and Codable/Hashable members aside).
+    func testEveryPublicDeclarationOfTheProtocolIsDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var undocumented: [String] = []
+        for directory in ["Sources/LetheProtocol", "Sources/JSONRPC"] {
+            let url = root.appendingPathComponent(directory)
+            let files = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".swift") }.sorted()
+            XCTAssertFalse(files.isEmpty, directory)
+            for file in files {
+                let lines = try String(contentsOf: url.appendingPathComponent(file), encoding: .utf8).components(separatedBy: "\n")
+                for (i, line) in lines.enumerated() {
+                    let text = line.trimmingCharacters(in: .whitespaces)
+                    guard text.hasPrefix("public ") || text.hasPrefix("open ") else { continue }
+                    if text.hasPrefix("public init") || ["encode(to", "hash(into", "static func =="].contains(where: text.contains) { continue }
+                    var j = i - 1
+                    while j >= 0, lines[j].trimmingCharacters(in: .whitespaces).hasPrefix("@") { j -= 1 }
+                    if j < 0 || !lines[j].trimmingCharacters(in: .whitespaces).hasPrefix("///") {
+                        undocumented.append("\(directory)/\(file):\(i + 1): \(text.prefix(80))")
+                    }
+                }
+            }
+        }
+        XCTAssertTrue(undocumented.isEmpty, "\(undocumented.count) public declarations without a /// line:\n" + undocumented.joined(separator: "\n"))
+    }
+
     /// The recorder itself: it reads forget's params and attack's result as they are declared.
     func testTheRecorderReadsFieldsAndRequiredness() {
         let forget = FieldRecorder.fields(of: Forget.Params.self)
