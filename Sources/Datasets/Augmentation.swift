@@ -6,9 +6,11 @@
 import NeuralNet
 import Tensor
 
+/// Training augmentation as torchvision's: a random crop of the padded image and a random horizontal flip.
 public struct Augmentation: Sendable, Equatable, Codable {
     /// Pixels of padding for the random crop; 0 disables cropping.
     public var cropPadding: Int
+    /// Whether each example is mirrored left–right with probability ½.
     public var horizontalFlip: Bool
 
     public init(cropPadding: Int = 0, horizontalFlip: Bool = false) {
@@ -16,11 +18,15 @@ public struct Augmentation: Sendable, Equatable, Codable {
         self.horizontalFlip = horizontalFlip
     }
 
+    /// True when nothing is changed (no crop padding, no flip), so no wrapper is needed.
     public var isIdentity: Bool { cropPadding == 0 && !horizontalFlip }
 }
 
+/// A training part seen through `augmentation`: every gather draws fresh crops and flips from its own seeded generator.
 public final class AugmentedSource: ExampleSource {
+    /// The unaugmented examples it reads from.
     public let base: LabeledExamples
+    /// The crop and flip it applies.
     public let augmentation: Augmentation
     /// Per channel: the value padding takes (0 in raw pixel space, mapped through the dataset's normalisation).
     let padValues: [Float]
@@ -34,10 +40,14 @@ public final class AugmentedSource: ExampleSource {
         self.rng = SeededGenerator(seed: seed)
     }
 
+    /// The base's per-example shape, [C, H, W] (augmentation keeps it).
     public var exampleShape: [Int] { base.exampleShape }
+    /// The base's number of classes.
     public var classCount: Int { base.classCount }
+    /// The base's number of examples.
     public var count: Int { base.count }
 
+    /// Copies the examples at `indices` into `x`, each randomly cropped and flipped, and their labels into `labels`.
     public func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels: UnsafeMutablePointer<Int32>) {
         let (c, h, w) = (exampleShape[0], exampleShape[1], exampleShape[2])
         let pad = augmentation.cropPadding

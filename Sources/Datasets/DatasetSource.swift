@@ -2,25 +2,32 @@
 // Dataset. Everything is parsed and validated into fresh buffers before the Dataset exists, so a bad file
 // leaves nothing half-loaded behind.
 
+/// What `dataset/load` reads: the format, where the files are, and how to label, normalise and augment the examples.
 public struct DatasetSource: Sendable {
+    /// The file formats `dataset/load` reads.
     public enum Format: String, Sendable, CaseIterable {
         case idx, npy, npz, cifar10, csv
     }
 
+    /// Which reader parses `path`.
     public var format: Format
     /// idx, npy, cifar10, csv: a directory; npz: the archive.
     public var path: String
     /// Overrides of the default file names (npy, csv, groups) or archive keys (npz), by role; see `defaultFiles`.
     public var files: [String: String]
+    /// npy and npz: the image array's axis order; nil infers NF for 2-D and NHW for 3-D arrays (4-D ones must say).
     public var layout: ImageLayout?
     /// Nil: 10 for idx and cifar10, else one more than the largest label.
     public var classCount: Int?
     /// csv: the label column's name (default "label") and an optional group-id column.
     public var labelColumn: String?
+    /// csv: the column holding each row's group id, kept out of the features (nil: no group column).
     public var groupColumn: String?
     /// Given statistics, or nil with `computeNormalization` to compute them on the training part.
     public var normalization: Normalization?
+    /// Whether to compute per-channel mean and std on the training part when `normalization` is nil.
     public var computeNormalization: Bool
+    /// Training augmentation to apply (nil or identity: none).
     public var augmentation: Augmentation?
 
     public init(format: Format, path: String, files: [String: String] = [:], layout: ImageLayout? = nil,
@@ -52,6 +59,7 @@ public struct DatasetSource: Sendable {
 }
 
 extension DatasetLoader {
+    /// Parses, checks, normalises and assembles the dataset described by `s`; nothing is kept if any file is bad.
     public static func load(_ s: DatasetSource) throws -> Dataset {
         let known = DatasetSource.defaultFiles(s.format)
         if let unknown = s.files.keys.sorted().first(where: { known[$0] == nil }) {

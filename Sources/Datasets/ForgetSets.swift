@@ -72,6 +72,7 @@ extension ForgetSelection {
     }
 }
 
+/// Reads forget indices from a file.
 public enum ForgetIndexFile {
     /// Reads a 1-D integer `.npy` of training indices (the starting kit's forget_idx.npy).
     public static func read(_ path: String) throws -> [Int] {

@@ -3,9 +3,13 @@
 // UInt32; the data follow in row-major order.
 import CZlib
 
+/// Reader of IDX files (MNIST, Fashion-MNIST), plain or gzip-compressed.
 public enum IDX {
+    /// One IDX array of unsigned bytes.
     public struct Array {
+        /// Its dimensions, outermost first (e.g. [60000, 28, 28]).
         public let dimensions: [Int]
+        /// The data in row-major order.
         public let bytes: [UInt8]
     }
 

@@ -7,6 +7,7 @@ import Glibc
 import Darwin
 #endif
 
+/// Loads datasets from disk into resident `Dataset`s (images scaled to [0, 1]).
 public enum DatasetLoader {
     /// Debian's `dataset-fashion-mnist` package: the embedded default.
     public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"

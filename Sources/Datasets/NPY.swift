@@ -4,11 +4,14 @@
 // workbench must never unpickle, and Fortran order would need a transpose nobody asked for.
 import NeuralNet
 
+/// Reader of numpy's NPY files (versions 1.0–3.0, plain numeric little-endian dtypes only).
 public enum NPY {
+    /// The element types read, by their NPY type code.
     public enum DType: String, Sendable {
         case uint8 = "u1", int8 = "i1", uint16 = "u2", int16 = "i2", uint32 = "u4", int32 = "i4", uint64 = "u8", int64 = "i8"
         case float16 = "f2", float32 = "f4", float64 = "f8", bool = "b1"
 
+        /// Bytes per element.
         public var size: Int {
             switch self {
             case .uint8, .int8, .bool: return 1
@@ -18,6 +21,7 @@ public enum NPY {
             }
         }
 
+        /// Whether the elements are integers (bool included), as labels and indices must be.
         public var isInteger: Bool {
             switch self {
             case .float16, .float32, .float64: return false
@@ -28,12 +32,16 @@ public enum NPY {
 
     /// One array: its shape, dtype and raw little-endian bytes in C order.
     public struct Array: Sendable {
+        /// Dimensions, outermost first.
         public let shape: [Int]
+        /// The element type.
         public let dtype: DType
+        /// The raw data, little-endian, in C order.
         public let bytes: [UInt8]
         /// Where it came from, for error messages ("file.npz:x_train" for an archive member).
         public let source: String
 
+        /// Number of elements (the product of `shape`).
         public var count: Int { shape.reduce(1, *) }
 
         /// Every element as a Float (exact for integers below 2^24 and for float16/float32); uint8 values are
@@ -68,6 +76,7 @@ public enum NPY {
 
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
+    /// Reads and parses the NPY file at `path`.
     public static func read(_ path: String) throws -> Array {
         try parse(try FileBytes.read(path), source: path)
     }

@@ -6,6 +6,7 @@
 // under 4 GiB even though it forces zip64 extras into the local headers.
 import CZlib
 
+/// Reader of numpy's NPZ archives (`np.savez`, `np.savez_compressed`): a zip of NPY members.
 public enum NPZ {
     /// Reads every member of the archive, keyed by name without ".npy".
     public static func read(_ path: String) throws -> [String: NPY.Array] {

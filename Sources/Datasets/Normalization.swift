@@ -2,8 +2,11 @@
 // axis of an example ([C, H, W] images; for tabular [F] examples every feature is its own channel). Applied once
 // at load time to both parts, so training and inference read normalised values with no per-batch cost.
 
+/// Per-channel normalisation x ← (x − mean[c]) / std[c], as torchvision's Normalize, applied once at load time.
 public struct Normalization: Sendable, Equatable, Codable {
+    /// Per-channel means subtracted.
     public var mean: [Float]
+    /// Per-channel standard deviations divided by (each positive).
     public var std: [Float]
 
     public init(mean: [Float], std: [Float]) {

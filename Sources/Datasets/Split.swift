@@ -2,10 +2,15 @@
 // partition the test part, which the NeurIPS 2023 starting kit halves at random.
 import Tensor
 
+/// The named index sets of one split: retain and forget partition the training part, validation and test the test part.
 public struct Split: Sendable {
+    /// Training examples to keep: every one not in `forget` (indices into dataset.train).
     public let retain: [Int]  // indices into dataset.train
+    /// Training examples to unlearn (indices into dataset.train).
     public let forget: [Int]  // indices into dataset.train
+    /// The validation part of the test part (`validationFraction` of it, half by default; indices into dataset.test).
     public let validation: [Int]  // indices into dataset.test
+    /// The rest of the test part (indices into dataset.test).
     public let test: [Int]  // indices into dataset.test
 
     public init(retain: [Int], forget: [Int], validation: [Int], test: [Int]) {
@@ -32,6 +37,7 @@ public enum ForgetSelection: Sendable {
     case randomGroups(Int)
 }
 
+/// Builds splits: draws the forget set and halves the test part, from a seed.
 public enum SplitBuilder {
     /// Draws the forget set and the validation/test halves from `seed`.
     /// `validationFraction` of the test part goes to validation (0.5: the starting kit's halving).
@@ -58,7 +64,9 @@ public enum SplitBuilder {
     }
 }
 
+/// A split that cannot be built (an empty forget or retain set, a bad index or fraction), with the reason.
 public struct SplitError: Error, CustomStringConvertible, Sendable {
+    /// The reason, as one line.
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -10,7 +10,9 @@ import Darwin
 
 /// scikit-learn's `LogisticRegression()` for binary labels: L2 on the weights only, fitted exactly by Newton's method.
 public struct LogisticRegression: Sendable {
+    /// Fitted weights, one per feature.
     public private(set) var weights: [Double]
+    /// Fitted intercept (not penalised).
     public private(set) var intercept: Double = 0
     /// Inverse regularisation strength (scikit-learn's C).
     public let c: Double

@@ -24,6 +24,8 @@ public struct FleetSummary: Codable, Sendable {
     public let seeds: [UInt64]
     /// Shadow fleets: the seed of the random halves.
     public let shadowSeed: UInt64?
+    /// Shadow fleets: the number of shadows K the halves were drawn for.
+    public var shadowCount: Int?
     /// Whether members keep their weights (otherwise only their outputs).
     public let keepsWeights: Bool
     /// When members keep their weights: each one's weights fingerprint, in `seeds` order (equal to the fingerprint

@@ -7,7 +7,9 @@ import Glibc
 import Darwin
 #endif
 
+/// An element-wise activation (ReLU, LeakyReLU, GELU, Tanh, Sigmoid) without parameters: y = f(x), same shape.
 public final class Activation: Layer {
+    /// Which function the layer applies.
     public enum Kind: Sendable, Equatable {
         case relu
         case leakyReLU(slope: Float)
@@ -17,6 +19,7 @@ public final class Activation: Layer {
         case sigmoid
     }
 
+    /// The function applied.
     public let kind: Kind
     /// Folded into the layer before it (Network.fuse): forward and backward pass values through.
     public var fused = false
@@ -26,10 +29,13 @@ public final class Activation: Layer {
 
     public init(_ kind: Kind) { self.kind = kind }
 
+    /// 0 when fused (it adds nothing), else the input's size per example.
     public func inferenceActivations(for s: [Int]) -> Int { fused ? 0 : s.reduce(1, *) }
 
+    /// The input shape: activations are element-wise.
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
 
+    /// y = f(x) element-wise (x passed through when fused); keeps x and y for backward.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if fused { return x }
         input = x
@@ -45,6 +51,7 @@ public final class Activation: Layer {
         return output
     }
 
+    /// dx = dy · f′(x) (dy passed through when fused); nil when no input gradient is needed.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         if fused { return dy }
         guard needsInputGradient, let x = input else { return nil }
@@ -84,10 +91,13 @@ public final class Flatten: Layer {
 
     public init() {}
 
+    /// [C·H·W]: the input flattened to one dimension.
     public func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
 
+    /// 0 when passing through, else the input's size per example.
     public func inferenceActivations(for s: [Int]) -> Int { passThrough ? 0 : s.reduce(1, *) }
 
+    /// [B, C, H, W] → [B, C·H·W], copied (or `x` itself when passing through).
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if passThrough { return x }
         inputShape = x.shape
@@ -96,6 +106,7 @@ public final class Flatten: Layer {
         return output
     }
 
+    /// dy reshaped back to the input's shape (or dy itself when passing through); nil when not needed.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         if passThrough { return dy }

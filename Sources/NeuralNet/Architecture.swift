@@ -2,6 +2,7 @@
 // names: `mlp`, `cnn` and `layers` are nn.Sequential (layers named by index: "1.weight"); `resnet18` uses
 // torchvision's names ("conv1.weight", "layer1.0.bn1.running_mean", "fc.bias").
 
+/// A model specification of the zoo (mlp, cnn, resnet18, or a `layers` list), built into layers with PyTorch's module names.
 public struct Architecture: Codable, Sendable, Equatable {
     /// "mlp", "cnn", "resnet18" or "layers".
     public var kind: String
@@ -26,6 +27,7 @@ public struct Architecture: Codable, Sendable, Equatable {
         self.layers = layers
     }
 
+    /// The architecture kinds `kind` may name.
     public static let kinds = ["mlp", "cnn", "resnet18", "layers"]
 
     /// The layers of this architecture for a per-example input shape and a class count, checked end to end: the
@@ -136,7 +138,9 @@ public struct Architecture: Codable, Sendable, Equatable {
     }
 }
 
+/// An architecture that cannot be built (bad class count, input shape or layer list), with the reason.
 public struct ArchitectureError: Error, CustomStringConvertible, Sendable {
+    /// The reason, as one line.
     public let description: String
     public init(_ description: String) { self.description = description }
 }

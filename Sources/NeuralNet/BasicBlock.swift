@@ -2,7 +2,9 @@
 // the identity, or downsample = conv1×1(stride) + BatchNorm when the shape changes.
 import Tensor
 
+/// torchvision's ResNet BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), shortcut identity or downsample.
 public final class BasicBlock: Composite, Layer {
+    /// Input channels, output channels, and the first convolution's (and downsample's) stride.
     public let inPlanes: Int, planes: Int, stride: Int
     private let conv1: Conv2d, bn1: BatchNorm, relu1 = Activation(.relu)
     private let conv2: Conv2d, bn2: BatchNorm, relu2 = Activation(.relu)
@@ -31,17 +33,20 @@ public final class BasicBlock: Composite, Layer {
         super.init(children: children)
     }
 
+    /// [planes, Ho, Wo]: conv1's output shape (the stride applies there), checked through conv2.
     public func outputShape(for s: [Int]) throws -> [Int] {
         let out = try conv1.outputShape(for: s)
         _ = try conv2.outputShape(for: out)
         return out
     }
 
+    /// Both 3×3 convolutions' multiply-adds plus the downsample's.
     public func multiplyAdds(for s: [Int]) -> Int {
         guard let out = try? conv1.outputShape(for: s) else { return 0 }
         return conv1.multiplyAdds(for: s) + conv2.multiplyAdds(for: out) + (downsample?.conv.multiplyAdds(for: s) ?? 0)
     }
 
+    /// out = relu(main path + shortcut) of x [B, inPlanes, H, W] → [B, planes, Ho, Wo]; every sublayer caches what backward needs.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var h = conv1.forward(x, training: training)
         h = bn1.forward(h, training: training)
@@ -74,6 +79,7 @@ public final class BasicBlock: Composite, Layer {
 
     var convolutions: [Conv2d] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
 
+    /// Back through the last ReLU, then both paths; dx [B, inPlanes, H, W] is their sum (nil when not needed).
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let dSum = relu2.backward(dy, needsInputGradient: true)!
         // Main path.

@@ -4,10 +4,15 @@
 // running_var and num_batches_tracked are buffers.
 import Tensor
 
+/// BatchNorm over the channel axis of [B, C] or [B, C, H, W], PyTorch semantics (batch statistics in training, running ones after).
 public final class BatchNorm: Layer {
+    /// Channels C normalised (the length of weight, bias and the running statistics).
     public let features: Int
+    /// 0 for BatchNorm1d on [B, C], 2 for BatchNorm2d on [B, C, H, W].
     public let spatialDims: Int  // 0 for BatchNorm1d on [B, C], 2 for BatchNorm2d
+    /// ε added to the variance, as PyTorch's default.
     public let epsilon: Float = 1e-5
+    /// Weight of the new batch in the running statistics' update, as PyTorch's default.
     public let momentum: Float = 0.1
     private var gamma: UnsafeMutablePointer<Float>!, beta: UnsafeMutablePointer<Float>!  // [C]
     private var dGamma: UnsafeMutablePointer<Float>!, dBeta: UnsafeMutablePointer<Float>!  // [C]
@@ -24,11 +29,14 @@ public final class BatchNorm: Layer {
         self.spatialDims = spatialDims
     }
 
+    /// weight (γ) and bias (β), each [C].
     public var parameterShapes: [(name: String, shape: [Int])] { [("weight", [features]), ("bias", [features])] }
+    /// running_mean and running_var [C], and num_batches_tracked (a scalar).
     public var bufferShapes: [(name: String, shape: [Int])] {
         [("running_mean", [features]), ("running_var", [features]), ("num_batches_tracked", [])]
     }
 
+    /// The input shape, [C] or [C, H, W]; throws when the channels or rank differ.
     public func outputShape(for s: [Int]) throws -> [Int] {
         let name = spatialDims == 0 ? "BatchNorm1d(\(features))" : "BatchNorm2d(\(features))"
         guard s.count == 1 + spatialDims, s[0] == features else {
@@ -40,6 +48,7 @@ public final class BatchNorm: Layer {
     /// The output and x̂ (kept even in evaluation mode, for a backward pass that may follow).
     public func inferenceActivations(for s: [Int]) -> Int { 2 * s.reduce(1, *) }
 
+    /// Points γ, β, their gradients and the running statistics at the layer's slices.
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         gamma = parameters
         beta = parameters + features
@@ -50,6 +59,7 @@ public final class BatchNorm: Layer {
         batchesTracked = buffers + 2 * features
     }
 
+    /// PyTorch's initial values: γ 1, β 0, running mean 0, running variance 1, no batches tracked.
     public func initialize(using rng: inout SeededGenerator) {
         gamma.update(repeating: 1, count: features)
         beta.update(repeating: 0, count: features)
@@ -58,6 +68,7 @@ public final class BatchNorm: Layer {
         batchesTracked[0] = 0
     }
 
+    /// out = γ·x̂ + β, x̂ = (x − mean)/√(var + ε) per channel; training also updates the running statistics; caches x̂ and 1/σ.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.rows, c = features
         let spatial = x.rowSize / c
@@ -116,6 +127,7 @@ public final class BatchNorm: Layer {
 
     private let evaluationInvStd = Tensor(shape: [0])
 
+    /// Accumulates dγ, dβ and returns dx (through the batch statistics in training, the running ones in evaluation), or nil.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let batch = dy.rows, c = features
         let spatial = dy.rowSize / c

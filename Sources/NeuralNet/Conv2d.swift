@@ -2,7 +2,9 @@
 // (Im2Col) so the product is a single large GEMM through OpenBLAS.
 import Tensor
 
+/// Conv2d, PyTorch layout: weight [out, in, kh, kw], bias [out]; im2col + GEMM, or Winograd for 3×3 stride-1 layers.
 public final class Conv2d: Layer {
+    /// How the weights are initialised.
     public enum Initialization: Sendable {
         /// PyTorch's default: U(±1/√fan_in) for weight and bias.
         case pytorchDefault
@@ -10,6 +12,7 @@ public final class Conv2d: Layer {
         case kaimingNormalFanOut
     }
 
+    /// Channels in and out, square kernel size, stride, zero padding, and whether the layer has a bias.
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, hasBias: Bool
     let initialization: Initialization
     /// A following ReLU folded into this layer (Network.fuse): applied while the output is written, and its mask
@@ -37,10 +40,12 @@ public final class Conv2d: Layer {
 
     var patchSize: Int { inChannels * kernel * kernel }
 
+    /// weight [out, in, k, k], and bias [out] when the layer has one.
     public var parameterShapes: [(name: String, shape: [Int])] {
         [("weight", [outChannels, inChannels, kernel, kernel])] + (hasBias ? [("bias", [outChannels])] : [])
     }
 
+    /// [out, Ho, Wo] for an [in, H, W] input; throws when the channels differ or the image is smaller than the kernel.
     public func outputShape(for s: [Int]) throws -> [Int] {
         let name = "Conv2d(\(inChannels), \(outChannels), kernel \(kernel), stride \(stride), padding \(padding))"
         guard s.count == 3, s[0] == inChannels else { throw ShapeError(layer: name, expected: "[\(inChannels), H, W]", got: s) }
@@ -51,11 +56,13 @@ public final class Conv2d: Layer {
         return [outChannels, g.outHeight, g.outWidth]
     }
 
+    /// Ho·Wo·out·in·k·k per example.
     public func multiplyAdds(for s: [Int]) -> Int {
         guard let out = try? outputShape(for: s) else { return 0 }
         return out[1] * out[2] * outChannels * patchSize
     }
 
+    /// Points the weight, the bias and their gradients at the layer's slices.
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         let n = outChannels * patchSize
         weight = parameters
@@ -64,6 +71,7 @@ public final class Conv2d: Layer {
         dBias = hasBias ? gradients + n : nil
     }
 
+    /// Draws the weights (and bias) as `initialization` says.
     public func initialize(using rng: inout SeededGenerator) {
         let n = outChannels * patchSize
         switch initialization {
@@ -110,6 +118,7 @@ public final class Conv2d: Layer {
         set { winogradPool.buffers = newValue }
     }
 
+    /// out [B, out, Ho, Wo] = conv(x [B, in, H, W]) + b (then the fused ReLU); keeps x for backward.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let g = ConvGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3], kernelH: kernel, kernelW: kernel,
                              stride: stride, padding: padding)
@@ -213,6 +222,7 @@ public final class Conv2d: Layer {
     nonisolated(unsafe) public static var inferenceUsesF4 = true
     let winograd4Weights = Tensor(shape: [0])  // [36, out, in], inference only
 
+    /// Accumulates dW and db (after the fused ReLU's mask) and returns dx [B, in, H, W], or nil.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
         if usesWinograd { return winogradBackward(dy, x, g, needsInputGradient: needsInputGradient) }

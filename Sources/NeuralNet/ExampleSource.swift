@@ -43,12 +43,17 @@ public final class JobControl: @unchecked Sendable {
         public enum Unit: String, Sendable { case epoch, batch }
         /// Which part of the job: "train", "finetune", "importance", …
         public var stage: String
+        /// Whether `step` and `steps` count epochs or batches.
         public var unit: Unit
+        /// Units done so far.
         public var step: Int
+        /// Units in the stage.
         public var steps: Int
         /// Mean loss and accuracy over the examples of the units done in this report's unit.
         public var loss: Double
+        /// Mean accuracy over those examples, in [0, 1].
         public var accuracy: Double
+        /// Throughput over this report's units, in examples per second.
         public var examplesPerSecond: Double
         public init(stage: String, unit: Unit, step: Int, steps: Int, loss: Double, accuracy: Double, examplesPerSecond: Double) {
             self.stage = stage
@@ -65,6 +70,7 @@ public final class JobControl: @unchecked Sendable {
 /// Thrown by a job that stops because it was cancelled.
 public struct JobCancelled: Error, CustomStringConvertible {
     public init() {}
+    /// "the job was cancelled".
     public var description: String { "the job was cancelled" }
 }
 

@@ -2,6 +2,7 @@
 
 /// IEEE 754 binary16 → binary32, exact (subnormals, infinities and NaN included).
 public enum HalfFloat {
+    /// IEEE 754 binary16 → binary32, exact (subnormals, infinities and NaN included).
     public static func float(fromHalf h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16
         let exponent = Int(h >> 10) & 0x1F

@@ -1,16 +1,24 @@
 // Batched inference: logits, per-example losses and correctness over a set of indices.
 import Tensor
 
+/// What a model predicted for a set of examples: logits, labels, per-example losses and correctness, in index order.
 public struct Predictions: Sendable {
     /// [n, classes]
     public let logits: [Float]
+    /// Logits per example (the row length of `logits`).
     public let classCount: Int
+    /// The true label of each example.
     public let labels: [Int32]
+    /// Each example's cross-entropy loss.
     public let losses: [Float]  // per-example cross-entropy
+    /// Whether each example's largest logit is at its label.
     public let correct: [Bool]
 
+    /// Number of examples.
     public var count: Int { labels.count }
+    /// Fraction predicted correctly (NaN when there are no examples).
     public var accuracy: Double { count == 0 ? .nan : Double(correct.lazy.filter { $0 }.count) / Double(count) }
+    /// Mean cross-entropy (NaN when there are no examples).
     public var meanLoss: Double { count == 0 ? .nan : losses.reduce(0.0) { $0 + Double($1) } / Double(count) }
 
     /// Softmax probabilities of example i.
@@ -23,6 +31,7 @@ public struct Predictions: Sendable {
     }
 }
 
+/// Batched inference over a set of indices, in batches sized by the activation-memory rule.
 public enum Inference {
     /// Memory the inference batch may fill with activations: 256 MiB.
     public static let activationBudget = 256 << 20

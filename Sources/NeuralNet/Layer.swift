@@ -1,6 +1,7 @@
 // The layer contract: a forward/backward pair over views into one contiguous parameter buffer (llm.c style).
 import Tensor
 
+/// A network layer: a forward/backward pair over views into the model's one contiguous parameter buffer.
 public protocol Layer: AnyObject {
     /// Trainable tensors by local PyTorch name ("weight", "bias") with their shapes, in state_dict order.
     var parameterShapes: [(name: String, shape: [Int])] { get }
@@ -38,26 +39,39 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    /// Default: no trainable tensors.
     public var parameterShapes: [(name: String, shape: [Int])] { [] }
+    /// Default: no non-trained state.
     public var bufferShapes: [(name: String, shape: [Int])] { [] }
+    /// Default: nothing to bind (no parameters or buffers).
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {}
+    /// Default: nothing to initialise.
     public func initialize(using rng: inout SeededGenerator) {}
+    /// Default: no multiply-adds counted.
     public func multiplyAdds(for inputShape: [Int]) -> Int { 0 }
+    /// Default: the layer draws nothing at random.
     public func seed(_ seed: UInt64) {}
+    /// Default: the output's size per example (the input's when the shape does not fit).
     public func inferenceActivations(for inputShape: [Int]) -> Int { ((try? outputShape(for: inputShape)) ?? inputShape).reduce(1, *) }
+    /// Number of trainable floats: the sum of `parameterShapes`' sizes.
     public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+    /// Number of non-trained floats: the sum of `bufferShapes`' sizes.
     public var bufferCount: Int { bufferShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 }
 
 /// An input shape that a layer cannot take, with the layer and both shapes named.
 public struct ShapeError: Error, CustomStringConvertible, Sendable {
+    /// The layer as text, e.g. "Linear(784, 256)".
     public let layer: String
+    /// What it takes, as text (e.g. "[C, H, W]" or "of 784 features").
     public let expected: String
+    /// The per-example input shape it was given.
     public let got: [Int]
     public init(layer: String, expected: String, got: [Int]) {
         self.layer = layer
         self.expected = expected
         self.got = got
     }
+    /// "layer … expects input … but gets …".
     public var description: String { "layer \(layer) expects input \(expected) but gets \(got)" }
 }

@@ -2,14 +2,18 @@
 // equivalent. Input sizes (in_channels, in_features, BatchNorm features) are inferred from the shapes, so a spec
 // names only what a person would choose.
 
+/// One layer of a JSON `layers` architecture: its type and options; input sizes are inferred from the shapes.
 public struct LayerSpec: Codable, Sendable, Equatable {
     /// conv2d, linear, relu, leakyrelu, gelu, tanh, sigmoid, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d,
     /// batchnorm2d, dropout, flatten.
     public var type: String
     /// conv2d: out_channels; linear: out_features.
     public var out: Int?
+    /// conv2d, maxpool2d, avgpool2d: the (square) window size; required.
     public var kernel: Int?
+    /// conv2d, maxpool2d, avgpool2d: the step between windows (default 1 for conv2d, the kernel for pooling).
     public var stride: Int?
+    /// conv2d, maxpool2d, avgpool2d: zero padding on each side (default 0).
     public var padding: Int?
     /// conv2d / linear: whether there is a bias (default true).
     public var bias: Bool?
@@ -30,6 +34,7 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         self.slope = slope
     }
 
+    /// The layer types `type` may name (matched case-insensitively).
     public static let types = ["conv2d", "linear", "relu", "leakyrelu", "gelu", "tanh", "sigmoid", "maxpool2d", "avgpool2d",
                                "adaptiveavgpool2d", "batchnorm1d", "batchnorm2d", "dropout", "flatten"]
 

@@ -2,9 +2,13 @@
 // preceding Flatten costs nothing.
 import Tensor
 
+/// Linear: y = x · Wᵀ + b, PyTorch layout (weight [out, in], bias [out]); any per-example input shape is read as flat rows.
 public final class Linear: Layer {
+    /// Input features per example (the product of the input's per-example shape).
     public let inFeatures: Int
+    /// Output features per example.
     public let outFeatures: Int
+    /// Whether the layer has a bias.
     public let hasBias: Bool
     /// A following ReLU folded into this layer (Network.fuse).
     public var fusedReLU = false
@@ -22,10 +26,12 @@ public final class Linear: Layer {
         self.hasBias = bias
     }
 
+    /// weight [out, in], and bias [out] when the layer has one.
     public var parameterShapes: [(name: String, shape: [Int])] {
         [("weight", [outFeatures, inFeatures])] + (hasBias ? [("bias", [outFeatures])] : [])
     }
 
+    /// [outFeatures]; throws unless the input holds exactly `inFeatures` values per example.
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         guard inputShape.reduce(1, *) == inFeatures else {
             throw ShapeError(layer: "Linear(\(inFeatures), \(outFeatures))", expected: "of \(inFeatures) features", got: inputShape)
@@ -33,8 +39,10 @@ public final class Linear: Layer {
         return [outFeatures]
     }
 
+    /// in × out per example.
     public func multiplyAdds(for inputShape: [Int]) -> Int { inFeatures * outFeatures }
 
+    /// Points the weight, the bias and their gradients at the layer's slices.
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {
         weight = parameters
         bias = hasBias ? parameters + outFeatures * inFeatures : nil
@@ -53,6 +61,7 @@ public final class Linear: Layer {
     // batch or the features for y and dx, rows of W for dW, so no two workers write the same value and every value
     // is one GEMM's full sum — the same bits for any thread count.
 
+    /// y [B, out] = x [B, in] · Wᵀ + b (then the fused ReLU); keeps x for backward.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let batch = x.rows
         input = x
@@ -84,6 +93,7 @@ public final class Linear: Layer {
         return output
     }
 
+    /// Accumulates dW += dyᵀ · x and db += Σ dy (after the fused ReLU's mask); returns dx = dy · W in x's shape, or nil.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let batch = dy.rows

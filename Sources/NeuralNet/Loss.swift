@@ -19,9 +19,11 @@ public struct CrossEntropyOptions: Codable, Sendable, Equatable {
         self.labelSmoothing = labelSmoothing
     }
 
+    /// No class weights, no label smoothing: nn.CrossEntropyLoss().
     public static let plain = CrossEntropyOptions()
 }
 
+/// Cross-entropy over logits, with PyTorch's class weights and label smoothing.
 public enum CrossEntropy {
     /// Mean loss over the batch. Writes ∂(mean loss)/∂logits into `dLogits` when given, and the per-example
     /// (unnormalised, weighted) losses into `perExample` when given.
@@ -77,6 +79,7 @@ public enum CrossEntropy {
 /// T² · (1/B) · Σ_b Σ_c p_t·(log p_t − log p_s), with p = softmax(z/T). PyTorch: F.kl_div(log_softmax(s/T),
 /// softmax(t/T), reduction="batchmean") · T².
 public enum KLDivergence {
+    /// Mean T²·KL over the batch (student, teacher: [B, C]); writes its gradient into `dStudent` and each row's value into `perExample`.
     @discardableResult
     public static func forward(student: Tensor, teacher: Tensor, temperature t: Float, dStudent: Tensor? = nil,
                                perExample: UnsafeMutablePointer<Float>? = nil) -> Float {
@@ -111,6 +114,7 @@ public enum KLDivergence {
 
 /// Mean squared error over all elements: (1/N)·Σ (y − target)².
 public enum MeanSquaredError {
+    /// Mean of (y − target)² over all elements; writes its gradient into `dY` and each row's mean into `perExample`.
     @discardableResult
     public static func forward(_ y: Tensor, target: UnsafePointer<Float>, dY: Tensor? = nil,
                                perExample: UnsafeMutablePointer<Float>? = nil) -> Float {

@@ -3,24 +3,37 @@
 // the workspace level), so any number of readers can run networks over the same parameters.
 import Tensor
 
+/// One named tensor of a model: where its values sit in `parameters` or `buffers`.
 public struct ParameterEntry: Sendable, Equatable {
+    /// PyTorch state_dict name, e.g. "1.weight".
     public let name: String  // PyTorch state_dict name, e.g. "1.weight"
+    /// The tensor's shape, PyTorch layout.
     public let shape: [Int]
     /// Into `parameters`, or into `buffers` when `isBuffer`.
     public let offset: Int
     /// Non-trained state (BatchNorm running statistics), saved with the model but never optimised.
     public let isBuffer: Bool
+    /// Number of floats (the product of `shape`).
     public var count: Int { shape.reduce(1, *) }
 }
 
+/// A model: architecture, input shape, class count and one contiguous parameter buffer in PyTorch state_dict order.
 public final class Model: @unchecked Sendable {
+    /// The specification the layers are built from.
     public let architecture: Architecture
+    /// Per-example input shape, e.g. [1, 28, 28].
     public let inputShape: [Int]  // per example, e.g. [1, 28, 28]
+    /// Number of output classes (logits per example).
     public let classCount: Int
+    /// Every parameter and buffer tensor, in state_dict order.
     public let entries: [ParameterEntry]
+    /// Number of trainable float32 parameters (the length of `parameters`).
     public let parameterCount: Int
+    /// The trainable values, [parameterCount], in `entries` order.
     public let parameters: UnsafeMutablePointer<Float>  // [parameterCount]
+    /// Number of non-trained floats (the length of `buffers`).
     public let bufferCount: Int
+    /// The non-trained state (BatchNorm running statistics), [bufferCount].
     public let buffers: UnsafeMutablePointer<Float>  // [bufferCount]
 
     /// A freshly initialised model (PyTorch's default initialisation, drawn from `seed`).
@@ -62,6 +75,7 @@ public final class Model: @unchecked Sendable {
         self.buffers.initialize(repeating: 0, count: max(1, bufferOffset))
     }
 
+    /// The most parameters plus buffers a model may have (2^30, 4 GiB per copy); larger architectures are refused.
     public static let maximumParameters = 1 << 30
 
     deinit {
@@ -83,6 +97,7 @@ public final class Model: @unchecked Sendable {
         return copy
     }
 
+    /// The entry with this state_dict name, if any.
     public func entry(named name: String) -> ParameterEntry? { entries.first { $0.name == name } }
 
     /// FNV-1a over the parameter and buffer bytes: identifies exactly which weights a run read or wrote.

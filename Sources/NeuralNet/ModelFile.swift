@@ -8,10 +8,15 @@ import Foundation
 #endif
 
 extension Model {
+    /// The safetensors metadata keys Lethe writes.
     public enum MetadataKey {
+        /// The architecture, as JSON.
         public static let architecture = "lethe.architecture"
+        /// The per-example input shape, as JSON.
         public static let inputShape = "lethe.inputShape"
+        /// The class count, as a decimal string.
         public static let classCount = "lethe.classCount"
+        /// The training recipe, as JSON (only when known).
         public static let recipe = "lethe.recipe"
     }
 
@@ -39,12 +44,17 @@ extension Model {
 
     /// What a file says about the model it holds (nil fields: not written by Lethe).
     public struct FileDescription: Sendable {
+        /// The architecture, if the file states it.
         public var architecture: Architecture?
+        /// The per-example input shape, if the file states it.
         public var inputShape: [Int]?
+        /// The class count, if the file states it.
         public var classCount: Int?
+        /// The recipe the model was trained with, if the file states it.
         public var recipe: TrainingRecipe?
     }
 
+    /// Reads Lethe's metadata from `file`; throws when a value is there but malformed.
     public static func describe(_ file: SafetensorsFile) throws -> FileDescription {
         let decoder = JSONDecoder()
         func value<T: Decodable>(_ key: String, _ type: T.Type) throws -> T? {

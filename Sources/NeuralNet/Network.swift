@@ -2,9 +2,13 @@
 // gradient buffer and activations. One network per job, so concurrent readers of a model never share buffers.
 import Tensor
 
+/// An executable instance of a model: its layers bound to the model's parameters, with its own gradients and activations.
 public final class Network {
+    /// The model whose parameters and buffers the layers read and (in training) write.
     public let model: Model
+    /// The layers, in order, each bound to its slices of the buffers.
     public let layers: [Layer]
+    /// ∂L/∂parameters, [model.parameterCount], in the parameters' layout; backward accumulates into it.
     public let gradients: UnsafeMutablePointer<Float>  // [model.parameterCount], same layout as the parameters
     /// Index of the first layer with parameters (layers.count when none has any).
     private let firstTrainable: Int
@@ -165,6 +169,7 @@ public final class Network {
         return g
     }
 
+    /// Sets every gradient to 0, before a step's backward passes accumulate.
     public func zeroGradients() {
         let gradients = self.gradients
         Parallel.forEachChunk(model.parameterCount, minimumChunk: 1 << 16) { r in

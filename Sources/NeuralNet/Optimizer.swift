@@ -6,19 +6,24 @@
 
 import Tensor
 
+/// An optimizer: one flat update of the whole parameter buffer from its gradients, with PyTorch's rules.
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, frozen: UnsafePointer<Float>?)
 }
 
 extension Optimizer {
+    /// One step with no parameter frozen.
     public func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
         step(parameters: parameters, gradients: gradients, frozen: nil)
     }
 }
 
+/// SGD with PyTorch's rule: L2 weight decay, momentum (v = g on the first step), optionally Nesterov.
 public final class SGD: Optimizer {
+    /// Step size; the training loop sets it from the schedule before each step.
     public var learningRate: Float
+    /// Momentum μ (0: plain SGD), L2 weight decay added to the gradient, and whether the step is Nesterov's g + μ·v.
     public let momentum: Float, weightDecay: Float, nesterov: Bool
     private let count: Int
     private let velocity: UnsafeMutablePointer<Float>
@@ -36,6 +41,7 @@ public final class SGD: Optimizer {
 
     deinit { velocity.deallocate() }
 
+    /// θ ← θ − lr·step (see the file header); a 0 in `frozen` leaves that parameter, and its decay, untouched.
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, frozen: UnsafePointer<Float>?) {
         let lr = learningRate, mu = momentum, wd = weightDecay, first = !started, nesterov = self.nesterov, v = velocity
         started = true
@@ -71,8 +77,11 @@ public final class SGD: Optimizer {
     }
 }
 
+/// Adam (or AdamW, when `decoupled`) with PyTorch's rule and bias correction.
 public final class Adam: Optimizer {
+    /// Step size; the training loop sets it from the schedule before each step.
     public var learningRate: Float
+    /// Moment decay rates β1 and β2, ε in the denominator, and the weight decay (L2, or decoupled for AdamW).
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     /// AdamW: decoupled weight decay instead of the L2 term.
     public let decoupled: Bool
@@ -100,6 +109,7 @@ public final class Adam: Optimizer {
         s.deallocate()
     }
 
+    /// θ ← θ − lr·m̂/(√ŝ + ε) (AdamW: after θ·(1 − lr·wd)); a 0 in `frozen` leaves that parameter as it is.
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, frozen: UnsafePointer<Float>?) {
         t += 1
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = self.decoupled
@@ -123,6 +133,7 @@ public final class Adam: Optimizer {
     }
 }
 
+/// Operations on a gradient buffer between backward and the optimizer step: norm clipping and masking.
 public enum GradientTools {
     /// Scales gradients so their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_);
     /// returns the norm before clipping.

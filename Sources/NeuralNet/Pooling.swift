@@ -1,7 +1,9 @@
 // MaxPool2d, AvgPool2d (count_include_pad, as PyTorch's default) and AdaptiveAvgPool2d to 1×1. No parameters.
 import Tensor
 
+/// MaxPool2d, PyTorch semantics: the maximum of each window per channel (NaN propagates). No parameters.
 public final class MaxPool2d: Layer {
+    /// Window size (square), step between windows (default: the kernel), and padding (at most half the kernel).
     public let kernel: Int, stride: Int, padding: Int
     private var inputShape: [Int] = []
     private var argmax: [Int32] = []  // [B, C, Ho, Wo]: index of the winner within its input plane
@@ -14,6 +16,7 @@ public final class MaxPool2d: Layer {
         self.padding = padding
     }
 
+    /// [C, Ho, Wo] for a [C, H, W] input; throws for another rank, padding over half the kernel, or too small an image.
     public func outputShape(for s: [Int]) throws -> [Int] {
         let name = "MaxPool2d(kernel \(kernel), stride \(stride), padding \(padding))"
         guard padding * 2 <= kernel else { throw ShapeError(layer: name, expected: "padding at most half the kernel", got: s) }
@@ -23,6 +26,7 @@ public final class MaxPool2d: Layer {
     /// The output and the winners' indices (Int32, one per output).
     public func inferenceActivations(for s: [Int]) -> Int { 2 * ((try? outputShape(for: s)) ?? s).reduce(1, *) }
 
+    /// out [B, C, Ho, Wo] = the max of each window of x [B, C, H, W]; keeps each winner's index for backward.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inputShape = x.shape
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -78,6 +82,7 @@ public final class MaxPool2d: Layer {
         return output
     }
 
+    /// dx [B, C, H, W]: each dy routed to its window's winner (summed where windows share one); nil when not needed.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         dInput.resize(inputShape)
@@ -98,7 +103,9 @@ public final class MaxPool2d: Layer {
     }
 }
 
+/// AvgPool2d, PyTorch's default count_include_pad: the sum of each window's pixels inside the image over kernel². No parameters.
 public final class AvgPool2d: Layer {
+    /// Window size (square), step between windows (default: the kernel), and zero padding.
     public let kernel: Int, stride: Int, padding: Int
     private var inputShape: [Int] = []
     private let output = Tensor(shape: [0])  // [B, C, Ho, Wo]
@@ -110,6 +117,7 @@ public final class AvgPool2d: Layer {
         self.padding = padding
     }
 
+    /// [C, Ho, Wo] for a [C, H, W] input; throws for another rank or an image smaller than the window.
     public func outputShape(for s: [Int]) throws -> [Int] {
         try pooledShape(s, name: "AvgPool2d(kernel \(kernel), stride \(stride), padding \(padding))", kernel: kernel,
                         stride: stride, padding: padding)
@@ -132,6 +140,7 @@ public final class AvgPool2d: Layer {
         }
     }
 
+    /// out [B, C, Ho, Wo] = each window's sum over kernel² (padding counts as zeros).
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inputShape = x.shape
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -147,6 +156,7 @@ public final class AvgPool2d: Layer {
         return output
     }
 
+    /// dx [B, C, H, W]: each dy spread over its window's pixels, / kernel²; nil when not needed.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         dInput.resize(inputShape)
@@ -170,11 +180,13 @@ public final class GlobalAvgPool: Layer {
 
     public init() {}
 
+    /// [C, 1, 1] for a [C, H, W] input; throws for another rank.
     public func outputShape(for s: [Int]) throws -> [Int] {
         guard s.count == 3 else { throw ShapeError(layer: "AdaptiveAvgPool2d(1)", expected: "[C, H, W]", got: s) }
         return [s[0], 1, 1]
     }
 
+    /// out [B, C, 1, 1] = the mean of each channel's plane of x [B, C, H, W].
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inputShape = x.shape
         let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
@@ -183,6 +195,7 @@ public final class GlobalAvgPool: Layer {
         return output
     }
 
+    /// dx [B, C, H, W] = dy / (H·W) over each plane; nil when not needed.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         dInput.resize(inputShape)

@@ -13,15 +13,23 @@ import Glibc
 import Darwin
 #endif
 
+/// A safetensors file read whole: its header (tensor entries and metadata) and its data bytes.
 public struct SafetensorsFile: Sendable {
+    /// One tensor's header entry, as the JSON names it.
     public struct TensorInfo: Sendable, Codable {
+        /// The element type, e.g. "F32", "F16", "BF16", "I64".
         public let dtype: String
+        /// Dimensions, outermost first ([] for a scalar).
         public let shape: [Int]
+        /// [begin, end) of its bytes, relative to the end of the header.
         public let data_offsets: [Int]
     }
 
+    /// The file it was read from, for error messages.
     public let path: String
+    /// Every tensor's entry, by name.
     public let tensors: [String: TensorInfo]
+    /// The string-to-string `__metadata__` (empty when the file has none).
     public let metadata: [String: String]
     private let bytes: [UInt8]
     private let dataStart: Int
@@ -29,6 +37,7 @@ public struct SafetensorsFile: Sendable {
     /// Element sizes of the dtypes Lethe converts to float32.
     static let sizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1]
 
+    /// Reads and checks the file at `path`: header length, JSON, dtypes and that every tensor's bytes are in the file.
     public static func read(_ path: String) throws -> SafetensorsFile {
         let bytes = try readFile(path)
         func bad(_ problem: String) -> ModelFileError { .invalid(file: path, problem: problem) }
@@ -107,10 +116,15 @@ public struct SafetensorsFile: Sendable {
 
     // MARK: Writing
 
+    /// One tensor to write: its name, dtype, shape and little-endian bytes.
     public struct OutputTensor {
+        /// The state_dict name.
         public let name: String
+        /// "F32" or "I64".
         public let dtype: String  // "F32" or "I64"
+        /// Dimensions, outermost first ([] for a scalar).
         public let shape: [Int]
+        /// The raw little-endian data.
         public let bytes: [UInt8]
         public init(name: String, dtype: String, shape: [Int], bytes: [UInt8]) {
             self.name = name
@@ -184,6 +198,7 @@ public struct SafetensorsFile: Sendable {
 /// Atomic replacement of a file: write a temporary sibling, fsync it, rename it over the target, fsync the
 /// directory. Readers see the old file or the new one, never a torn one.
 public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically; throws `ModelFileError` when the directory is missing or a step fails.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -214,6 +229,7 @@ public enum AtomicFile {
     }
 }
 
+/// Why a model file could not be read, written or matched to a model.
 public enum ModelFileError: Error, CustomStringConvertible, Sendable {
     case missing(file: String)
     /// Not a readable safetensors file.
@@ -223,6 +239,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
     /// The file carries no architecture and none was given.
     case needsArchitecture(file: String)
 
+    /// The message: the file and what is wrong with it.
     public var description: String {
         switch self {
         case .missing(let file): return "file not found: \(file)"

@@ -7,7 +7,9 @@ import Glibc
 import Darwin
 #endif
 
+/// A learning-rate schedule (constant, step or cosine) with optional linear warm-up, stepped per epoch or per optimizer step.
 public struct LearningRateSchedule: Codable, Sendable, Equatable {
+    /// The schedule's shape after warm-up.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case constant
         /// StepLR: lr·γ^⌊t/stepSize⌋.
@@ -16,12 +18,15 @@ public struct LearningRateSchedule: Codable, Sendable, Equatable {
         case cosine
     }
 
+    /// Constant, StepLR or cosine annealing.
     public var kind: Kind
     /// Step the schedule after every optimizer step instead of every epoch.
     public var perStep: Bool
     /// Linear warm-up over this many units (epochs, or steps when perStep): lr·(t+1)/warmup.
     public var warmup: Int
+    /// StepLR: units between decays.
     public var stepSize: Int
+    /// StepLR: the factor applied at each decay.
     public var gamma: Float
 
     public init(kind: Kind = .constant, perStep: Bool = false, warmup: Int = 0, stepSize: Int = 30, gamma: Float = 0.1) {
@@ -32,7 +37,9 @@ public struct LearningRateSchedule: Codable, Sendable, Equatable {
         self.gamma = gamma
     }
 
+    /// The base learning rate throughout.
     public static let constant = LearningRateSchedule()
+    /// Cosine annealing over the whole run, stepped per epoch, without warm-up.
     public static let cosine = LearningRateSchedule(kind: .cosine)
 
     /// The learning rate at time t (0-based) of `total` units.

@@ -9,18 +9,30 @@ import Darwin
 
 /// How a model is trained. Stored with a model so `retrain` can repeat the original recipe.
 public struct TrainingRecipe: Codable, Sendable, Equatable {
+    /// The optimizer a recipe trains with: SGD, Adam, or AdamW (decoupled weight decay).
     public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case sgd, adam, adamw }
 
+    /// Passes over the training examples.
     public var epochs: Int
+    /// Examples per batch.
     public var batchSize: Int
+    /// Base learning rate, scaled by `schedule`.
     public var learningRate: Float
+    /// SGD momentum (0: plain SGD); unused by Adam.
     public var momentum: Float
+    /// Weight decay: an L2 term for SGD and Adam, decoupled for AdamW.
     public var weightDecay: Float
+    /// Which optimizer to use.
     public var optimizer: OptimizerKind = .sgd
+    /// SGD: Nesterov momentum instead of classical.
     public var nesterov: Bool = false
+    /// Adam, AdamW: the first moment's decay rate.
     public var beta1: Float = 0.9
+    /// Adam, AdamW: the second moment's decay rate.
     public var beta2: Float = 0.999
+    /// How the learning rate changes over training.
     public var schedule: LearningRateSchedule
+    /// Class weights and label smoothing of the cross-entropy loss.
     public var loss: CrossEntropyOptions = .plain
     /// Clip the global gradient norm to this value before each step.
     public var clipNorm: Float?
@@ -81,13 +93,19 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     }
 }
 
+/// How a training run ended: epochs done, the last epoch's mean loss and accuracy, and the time it took.
 public struct TrainingSummary: Sendable {
+    /// Epochs completed.
     public var epochs: Int
+    /// Mean loss over the last epoch's examples.
     public var finalLoss: Double
+    /// Accuracy over the last epoch's examples, in [0, 1].
     public var finalAccuracy: Double
+    /// Wall-clock seconds of the whole run.
     public var seconds: Double
 }
 
+/// Training with cross-entropy on one stream of examples.
 public enum Trainer {
     /// Trains `network` in place on `indices` of `source` with cross-entropy: `TrainingLoop` with one stream.
     /// `gradientMask` (one value per parameter) multiplies the gradients before each step, and a weight whose
@@ -123,7 +141,9 @@ public func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+/// A training run that cannot start (a bad recipe, an empty set, a frozen prefix matching nothing), with the reason.
 public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    /// The reason, as one line.
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -58,9 +58,11 @@ public struct StepContext {
     public let stream: Int
     /// 0-based epoch (a pass over the lead stream) and step within it.
     public let epoch: Int
+    /// 0-based step within the epoch.
     public let step: Int
     /// Total epochs and steps per epoch, e.g. for a coefficient decaying over training.
     public let epochs: Int
+    /// Steps in each epoch: the lead stream's batches (every stream's, summed, in `.sequential` order).
     public let stepsPerEpoch: Int
     /// The learning rate of this step.
     public let learningRate: Float

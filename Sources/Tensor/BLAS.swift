@@ -1,6 +1,7 @@
 // Matrix products through OpenBLAS's CBLAS interface (row-major).
 import CBLAS
 
+/// Matrix products through OpenBLAS's CBLAS interface (row-major).
 public enum BLAS {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major. op(A) is m×k, op(B) is k×n.
     @inline(__always)
@@ -17,5 +18,6 @@ public enum BLAS {
     /// Threads OpenBLAS may use for one call. The engine keeps it at 1 and splits work over its own workers
     /// (`Parallel`): OpenBLAS's threads spin-wait after a call and would steal the cores from those workers.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// Threads OpenBLAS currently uses for one call.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }

@@ -3,9 +3,13 @@
 // Layout of the column matrix: rows (c, ki, kj) — C·kh·kw of them; columns (b, oh, ow) — B·Ho·Wo of them.
 // col[(c·kh + ki)·kw + kj, (b·Ho + oh)·Wo + ow] = x[b, c, oh·s − p + ki, ow·s − p + kj]  (0 outside the image)
 
+/// A convolution's input and kernel geometry for one image: [C, H, W] input, kh×kw kernel, stride and zero padding.
 public struct ConvGeometry: Sendable, Equatable {
+    /// Input channels, height and width.
     public let channels: Int, height: Int, width: Int
+    /// Kernel height and width.
     public let kernelH: Int, kernelW: Int
+    /// Step between output positions, and zero padding on each side of the input.
     public let stride: Int, padding: Int
 
     public init(channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Int) {
@@ -18,12 +22,15 @@ public struct ConvGeometry: Sendable, Equatable {
         self.padding = padding
     }
 
+    /// Output height Ho.
     public var outHeight: Int { (height + 2 * padding - kernelH) / stride + 1 }
+    /// Output width Wo.
     public var outWidth: Int { (width + 2 * padding - kernelW) / stride + 1 }
     /// Rows of the column matrix: C·kh·kw.
     public var patchSize: Int { channels * kernelH * kernelW }
 }
 
+/// im2col and col2im for a whole batch, so one convolution is one large GEMM.
 public enum Im2Col {
     /// x: [B, C, H, W] → col: [C·kh·kw, B·Ho·Wo]
     public static func forward(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {

@@ -1,5 +1,6 @@
 // Element-wise and reduction kernels on raw buffers. Nothing here allocates.
 
+/// Element-wise and reduction kernels on raw buffers; nothing allocates.
 public enum Kernels {
     /// out[i] = max(x[i], 0)
     @inline(__always)

@@ -1,6 +1,7 @@
 // Work split over the job's threads. Chunks are fixed by the count and the thread count alone, so results that
 // combine per-chunk partial sums are the same bits for the same thread count (Docs/Architecture.md §2.4).
 
+/// The engine's split of work over the job's threads, with chunks fixed by the count and thread count (same bits per thread count).
 public enum Parallel {
     /// Threads the engine's own kernels may use on the calling thread: each job sets its own, so jobs with
     /// different thread counts can run side by side (BLAS is set separately through `BLAS.setThreads`).

@@ -1,6 +1,7 @@
 // Seeded random numbers. Every random draw in Lethe comes from a generator owned by the job, so the same
 // request with the same seed gives the same bits (Docs/Architecture.md §2.4). xoshiro256** seeded through splitmix64.
 
+/// xoshiro256** seeded through splitmix64: the job-owned generator every random draw in Lethe comes from.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
@@ -16,6 +17,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17
@@ -36,6 +38,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// A uniform double in [0, 1) with 53 random bits.
     public mutating func nextDouble() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
 
+    /// A uniform float in [low, high).
     public mutating func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * nextFloat() }
 
     /// A uniform integer in 0..<bound, without modulo bias (Lemire's method).

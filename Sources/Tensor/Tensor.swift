@@ -3,9 +3,13 @@
 // Tensors are reference types so layers can keep their activation buffers between batches: `resize`
 // reuses the allocation whenever the new shape fits, so a training loop allocates nothing per batch.
 
+/// A float32 tensor on one unsafe buffer, row-major (NCHW for images); a class so layers can reuse buffers across batches.
 public final class Tensor: @unchecked Sendable {
+    /// Dimensions, outermost first.
     public private(set) var shape: [Int]
+    /// The elements, row-major; valid for `count` of them (the buffer holds `capacity`).
     public private(set) var data: UnsafeMutablePointer<Float>
+    /// Elements the buffer can hold without reallocating.
     public private(set) var capacity: Int
 
     /// Number of elements in the current shape.
@@ -24,6 +28,7 @@ public final class Tensor: @unchecked Sendable {
         if zeroed { data.initialize(repeating: 0, count: capacity) }
     }
 
+    /// A tensor of `shape` holding a copy of `values` (which must fill it exactly).
     public convenience init(shape: [Int], values: [Float]) {
         precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
         self.init(shape: shape, zeroed: false)
@@ -54,15 +59,19 @@ public final class Tensor: @unchecked Sendable {
         shape = newShape
     }
 
+    /// Sets every element of the current shape to 0.
     public func zero() { data.update(repeating: 0, count: count) }
 
+    /// The elements as a Swift array (a copy).
     public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 
+    /// Element `index` in row-major order; unchecked.
     public subscript(index: Int) -> Float {
         get { data[index] }
         set { data[index] = newValue }
     }
 
+    /// A new tensor with the same shape and elements.
     public func copy() -> Tensor {
         let t = Tensor(shape: shape, zeroed: false)
         t.data.update(from: data, count: count)

@@ -4,6 +4,7 @@
 //   U = G·g·Gᵀ,  V = Bᵀ·d·B,  Y = Aᵀ·(U ⊙ V)·A
 //   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
 
+/// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 and padding 1: the transforms and the adjoints backward uses.
 public enum Winograd {
     /// Output tiles of one image: ⌈H/2⌉·⌈W/2⌉.
     public static func tiles(height: Int, width: Int) -> Int { ((height + 1) / 2) * ((width + 1) / 2) }
@@ -317,6 +318,7 @@ public enum Winograd {
 
 /// BatchNorm in evaluation mode as per-channel pointers [C]: y = γ·((x − mean)·invStd) + β.
 public struct ChannelAffine {
+    /// Per-channel mean, 1/std, scale γ and shift β, each [C].
     public let mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
     public init(mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>) {
         self.mean = mean

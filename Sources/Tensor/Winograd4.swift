@@ -8,6 +8,7 @@
 // Its rounding differs from the direct sum by a few float ulps more than F(2×2)'s (the transforms' constants are
 // larger), so training keeps F(2×2), whose adjoints the backward pass uses; Network.predict uses this one.
 
+/// Winograd F(4×4, 3×3) for 3×3 convolutions with stride 1 and padding 1; inference only (`Conv2d.inferenceUsesF4`).
 public enum Winograd4 {
     /// Output tiles of one image: ⌈H/4⌉·⌈W/4⌉.
     public static func tiles(height: Int, width: Int) -> Int { ((height + 3) / 4) * ((width + 3) / 4) }

@@ -16,13 +16,20 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// bad-teacher: distil from an incompetent (untrained) teacher on forget and from the original on a retain subset (Chundawat et al.).
 public struct BadTeacher: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "bad-teacher"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Distil from a randomly initialised teacher on forget and from the trained model on a retain subset (one mixed KL)."
+    /// Paper and reference code.
     public let reference = "Chundawat et al. AAAI 2023 (vikram2000b/bad-teaching-unlearning unlearn.py UnlearnerLoss, blindspot_unlearner)"
+    /// The reference code's defaults.
     public let referenceDefaults = "1 epoch, Adam lr 1e-4, T 1, 30% of retain, forget and retain mixed in one loader of batch 256"
+    /// Empty: the defaults are the reference's.
     public let defaultsNote = ""
+    /// Epochs, Adam learning rate, temperature, the retain fraction mixed in and the batch size.
     public let hyperparameters: [HyperparameterSpec] = [
         .integer("epochs", 1, 1...100_000, "passes over forget plus the retain subset"),
         .number("lr", 1e-4, 1e-12...1e3, "Adam learning rate (constant)"),
@@ -30,8 +37,10 @@ public struct BadTeacher: UnlearningMethod {
         .number("retainFraction", 0.3, 0...1, "fraction of retain drawn (seeded, without replacement) to mix with forget"),
         .integer("batchSize", 256, 1...1_000_000, "examples per batch of the mixed loader"),
     ]
+    /// Yes: forget examples are distilled from the incompetent teacher.
     public let readsForget = true
 
+    /// Draws a fresh incompetent teacher from the seed and distils a clone of the original from both teachers.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         var rng = SeededGenerator(seed: context.seed)
         let original = context.original

@@ -26,13 +26,20 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// boundary-shrink: fine-tune each forget example toward its nearest wrong class, found by FGSM on the original (Chen et al.).
 public struct BoundaryShrink: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "boundary-shrink"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Fine-tune the forget examples toward their nearest wrong class, found by FGSM on the original model."
+    /// Paper and reference code.
     public let reference = "Chen et al. CVPR 2023 (TY-LEE-KR/Boundary-Unlearning-Code boundary_shrink; Unlearn-Saliency unlearn/boundary_sh.py)"
+    /// The reference code's defaults.
     public let referenceDefaults = "FGSM bound 0.1, 10 epochs on forget, SGD lr 1e-5, momentum 0.9, no weight decay, batch 64"
+    /// The defaults are the reference's; how the labels differ, and why it suits class forgetting.
     public let defaultsNote = "the reference's; labels are always a wrong class (the reference keeps the true label when FGSM fails to cross); meant for class forgetting: on a random 10% Fashion-MNIST split it costs the mlp 19 points of test accuracy"
+    /// The FGSM bound and the constant-lr SGD recipe on forget.
     public let hyperparameters: [HyperparameterSpec] = [
         .number("bound", 0.1, 0...1e6, "FGSM step: x + bound·sign(∇ₓ CE) on the original model, in input units"),
         .integer("epochs", 10, 1...100_000, "passes over forget"),
@@ -41,8 +48,10 @@ public struct BoundaryShrink: UnlearningMethod {
         .number("weightDecay", 0, 0...1e3, "L2 weight decay"),
         .integer("batchSize", 64, 1...1_000_000, "forget examples per batch"),
     ]
+    /// Yes: it trains on forget only.
     public let readsForget = true
 
+    /// Fine-tunes a clone on forget toward FGSM's nearest wrong labels; details report FGSM's flip rate.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()

@@ -25,13 +25,20 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// fisher: Fisher forgetting; Gaussian noise per weight with variance alpha / (its diagonal Fisher on retain) (Golatkar et al.).
 public struct Fisher: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "fisher"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Add Gaussian noise with variance alpha / F per weight, F the diagonal Fisher on retain (capped std)."
+    /// Paper and reference code.
     public let reference = "Golatkar et al. CVPR 2020; OPTML-Group/Unlearn-Sparse unlearn/fisher.py `fisher`"
+    /// The reference code's defaults.
     public let referenceDefaults = "alpha 0.2, std cap 1e-3, ×10 on class-sized parameters, Fisher over all of retain, per example"
+    /// Why the defaults here differ from the reference's.
     public let defaultsNote = "alpha 1e-6, cap 1e-2: with the reference's alpha 0.2 and cap 1e-3 the cap binds for every weight of the zoo and the noise changes nothing; Fisher over at most 5,000 retain examples (one backward pass each)"
+    /// The noise scale and cap, the class-sized parameters' multiplier and the Fisher pass's example cap.
     public let hyperparameters: [HyperparameterSpec] = [
         .number("alpha", 1e-6, 0...1e6, "noise variance scale: std = min(sqrt(alpha / F), maxStd)"),
         .number("maxStd", 1e-2, 0...1e3, "cap on a weight's noise standard deviation (before classScale)"),
@@ -41,6 +48,7 @@ public struct Fisher: UnlearningMethod {
     /// Reads retain only (its Fisher pass); `UnlearningTests` checks that with NaN forget rows.
     public let readsForget = false
 
+    /// Adds Fisher-scaled noise to a clone of the original; details report the examples read and the mean noise std.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         var rng = SeededGenerator(seed: context.seed)

@@ -12,16 +12,25 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// gradient-ascent: SGD on −CE(forget), so the model un-fits the forget set (Jia et al. NeurIPS 2023).
 public struct GradientAscent: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "gradient-ascent"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "SGD on the negated cross-entropy of the forget set (ascends the forget loss)."
+    /// Paper and reference code.
     public let reference = "Jia et al. NeurIPS 2023 (OPTML-Group/Unlearn-Sparse GA.py; Unlearn-Saliency unlearn/GA.py)"
+    /// The reference code's defaults.
     public let referenceDefaults = "5 epochs, SGD lr 1e-4, momentum 0.9, weight decay 5e-4, constant lr, batch 256"
+    /// Why the defaults here differ from the reference's.
     public let defaultsNote = "batch 128; the reference lr 1e-4 kept: on the zoo 2e-4 already wrecks test accuracy and 3e-4 diverges"
+    /// The SGD recipe with a constant learning rate: 5 epochs at lr 1e-4.
     public let hyperparameters = HyperparameterSpec.sgdConstant(epochs: 5, lr: 1e-4)
+    /// Yes: every step ascends the forget loss.
     public let readsForget = true
 
+    /// Ascends the forget loss on a clone of the original; details report the forget loss and accuracy after.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()

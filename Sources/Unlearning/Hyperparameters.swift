@@ -11,6 +11,7 @@ public enum HyperparameterValue: Sendable, Equatable, CustomStringConvertible {
     case bool(Bool)
     case string(String)
 
+    /// The value as messages show it (strings quoted).
     public var description: String {
         switch self {
         case .number(let x): return "\(x)"

@@ -13,16 +13,24 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// l1-sparse: fine-tune on retain with CE + α_t·‖θ‖₁, α_t decaying per epoch, so the model ends sparse (Jia et al. NeurIPS 2023).
 public struct L1Sparse: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "l1-sparse"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Fine-tune on retain with CE + α_t·‖θ‖₁ over all parameters, α_t decaying linearly per epoch."
+    /// Paper and reference code.
     public let reference = "Jia et al. NeurIPS 2023 (OPTML-Group/Unlearn-Sparse optim/unlearn/FT.py, FT_l1)"
+    /// The reference code's defaults.
     public let referenceDefaults = "α 1e-4 decaying per epoch as α·(1 − epoch/E), 10 epochs, SGD lr 0.01, momentum 0.9, weight decay 5e-4, constant lr, batch 256"
+    /// Why the defaults here differ from the reference's.
     public let defaultsNote = "batch 128 for the zoo's small models"
+    /// The constant-lr SGD recipe plus the initial L1 coefficient `alpha`.
     public let hyperparameters: [HyperparameterSpec] = HyperparameterSpec.sgdConstant(epochs: 10, lr: 0.01) + [
         .number("alpha", 1e-4, 0...1e3, "initial L1 coefficient; α_t = alpha·(1 − epoch/epochs)"),
     ]
+    /// No: it trains on retain only.
     public let readsForget = false
 
     /// α_t of the reference: alpha·(1 − epoch/epochs), per epoch (0-based).
@@ -39,6 +47,7 @@ public struct L1Sparse: UnlearningMethod {
         }
     }
 
+    /// Fine-tunes a clone on retain with the decaying L1 term; details report the fraction of weights below 1e-3.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let alpha = h.float("alpha")

@@ -20,17 +20,26 @@ func frozenPrefixes(_ model: Model, keepingLast k: Int) throws -> (frozen: [Stri
     return (modules.dropLast(k).map { "\($0)." }, Array(modules.suffix(k)))
 }
 
+/// cf-k: fine-tune only the last k parameterised modules on retain, the rest frozen (SCRUB's partial-retraining baseline).
 public struct CatastrophicForgettingK: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "cf-k"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Fine-tune only the last k layers on retain; the rest stays frozen."
+    /// Paper and reference code.
     public let reference = "Goel et al. 2022; SCRUB baselines (Kurmanji et al. NeurIPS 2023, meghdadk/SCRUB)"
+    /// The reference's defaults.
     public let referenceDefaults = "k chosen per network in the SCRUB paper; fine-tuning as the original training"
+    /// Why the defaults here were chosen.
     public let defaultsNote = "k 2 (the zoo's mlp has 3 linear layers); 5 epochs at lr 0.01 like finetune"
+    /// `k` and the SGD recipe (cosine schedule).
     public let hyperparameters: [HyperparameterSpec] = [.integer("k", 2, 1...1_000, "layers (parameterised modules) trained, counted from the output")]
         + HyperparameterSpec.sgd(epochs: 5, lr: 0.01)
+    /// No: it trains on retain only.
     public let readsForget = false
 
+    /// Fine-tunes the last k modules of a clone on retain with the others frozen.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()
@@ -43,17 +52,26 @@ public struct CatastrophicForgettingK: UnlearningMethod {
     }
 }
 
+/// eu-k: re-initialise the last k parameterised modules and train only them on retain (SCRUB's partial-retraining baseline).
 public struct ExactUnlearningK: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "eu-k"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Re-initialise the last k layers and train only them on retain; the rest stays frozen."
+    /// Paper and reference code.
     public let reference = "Goel et al. 2022; SCRUB baselines (Kurmanji et al. NeurIPS 2023, meghdadk/SCRUB)"
+    /// The reference's defaults.
     public let referenceDefaults = "k chosen per network in the SCRUB paper; training as the original"
+    /// Why the defaults here were chosen.
     public let defaultsNote = "k 2; 10 epochs at lr 0.05 (a re-initialised head needs the original's pace, not fine-tuning's)"
+    /// `k` and the SGD recipe (cosine schedule).
     public let hyperparameters: [HyperparameterSpec] = [.integer("k", 2, 1...1_000, "layers (parameterised modules) re-initialised and trained, counted from the output")]
         + HyperparameterSpec.sgd(epochs: 10, lr: 0.05)
+    /// No: it trains on retain only.
     public let readsForget = false
 
+    /// Re-initialises the last k modules of a clone from the seed, then trains only them on retain.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()

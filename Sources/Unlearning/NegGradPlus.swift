@@ -17,20 +17,29 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// neggrad+: descend α·CE(retain) − (1−α)·CE(forget), fine-tuning on retain while ascending the forget loss (SCRUB paper).
 public struct NegGradPlus: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "neggrad+"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Descend α·CE(retain) − (1−α)·CE(forget): fine-tune on retain while ascending the forget loss."
+    /// Paper and reference code.
     public let reference = "Kurmanji et al. NeurIPS 2023 (meghdadk/SCRUB, negative_grad in small_scale_unlearning.ipynb)"
+    /// The reference code's defaults.
     public let referenceDefaults = "α 0.95, 10 epochs, SGD lr 0.01, momentum 0, no weight decay, retain batch 128, forget batch 64"
+    /// Empty: the defaults are the reference's.
     public let defaultsNote = ""
+    /// The constant-lr SGD recipe, plus `alpha` and `forgetBatchSize`.
     public let hyperparameters: [HyperparameterSpec] =
         HyperparameterSpec.sgdConstant(epochs: 10, lr: 0.01, momentum: 0, weightDecay: 0, batchSize: 128) + [
             .number("alpha", 0.95, 0...1, "weight of the retain loss; the forget loss is ascended with weight 1 − alpha"),
             .integer("forgetBatchSize", 64, 1...1_000_000, "forget examples per step (the forget stream cycles alongside retain)"),
         ]
+    /// Yes: a cycling forget stream is ascended alongside retain.
     public let readsForget = true
 
+    /// Runs retain-led steps with a cycling forget stream on a clone of the original.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let alpha = h.float("alpha")

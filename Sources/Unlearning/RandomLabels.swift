@@ -16,16 +16,25 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// random-labels: every epoch, train on the forget set relabelled with random wrong classes, then on retain (SalUn's RL).
 public struct RandomLabels: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "random-labels"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Each epoch: a pass over the forget set with random wrong labels, then a pass over the retain set."
+    /// Paper and reference code.
     public let reference = "Fan et al. ICLR 2024, SalUn's RL baseline (OPTML-Group/Unlearn-Saliency unlearn/RL.py); Golatkar et al. CVPR 2020"
+    /// The reference code's defaults.
     public let referenceDefaults = "10 epochs, SGD lr 0.013, momentum 0.9, weight decay 5e-4, constant lr, batch 256"
+    /// Why the defaults here differ from the reference's.
     public let defaultsNote = "batch 128 for the zoo's small models; labels always wrong (the code's randint keeps the true label 1 time in K)"
+    /// The SGD recipe with a constant learning rate: 10 epochs at lr 0.013.
     public let hyperparameters = HyperparameterSpec.sgdConstant(epochs: 10, lr: 0.013)
+    /// Yes: each epoch begins with a pass over the relabelled forget set.
     public let readsForget = true
 
+    /// Runs RL.py's epochs (forget with wrong labels, then retain) on a clone of the original.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()

@@ -2,6 +2,7 @@
 
 /// The unlearning methods `forget` and `compare` know, in one list.
 public enum UnlearningRegistry {
+    /// Every method, in the order Docs/Methods.md and `names` list them.
     public static let all: [UnlearningMethod] = [
         Retrain(),
         Finetune(),

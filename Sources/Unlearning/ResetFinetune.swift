@@ -12,17 +12,25 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// reset-finetune: re-initialise the weights least useful to retain, then fine-tune on retain (NeurIPS 2023 challenge pattern).
 public struct ResetFinetune: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "reset-finetune"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Re-initialise the fraction of weights with the smallest retain gradients, then fine-tune on retain."
+    /// Where the pattern comes from.
     public let reference = "NeurIPS 2023 Machine Unlearning Challenge, third-place pattern (Triantafillou et al. 2024, §5)"
+    /// The pattern's defaults.
     public let referenceDefaults = "30% of weights reset by gradient magnitude on retain, then fine-tuning on retain"
+    /// Why the defaults here were chosen.
     public let defaultsNote = "3 epochs at lr 0.01 (cosine): enough for the zoo on Fashion-MNIST to recover retain accuracy"
+    /// The reset fraction, the importance pass's batch size and the SGD recipe (cosine schedule).
     public let hyperparameters: [HyperparameterSpec] = [
         .number("fraction", 0.3, 0...1, "fraction of trained weights re-initialised"),
         .integer("importanceBatchSize", 512, 1...1_000_000, "batch size of the retain gradient pass"),
     ] + HyperparameterSpec.sgd(epochs: 3, lr: 0.01)
+    /// No: importance and fine-tuning read retain only.
     public let readsForget = false
 
     /// 1 where a weight is re-initialised: the `fraction` of weights with the smallest importance.
@@ -34,6 +42,7 @@ public struct ResetFinetune: UnlearningMethod {
         return mask
     }
 
+    /// Resets the least important weights of a clone to a fresh model's values, then fine-tunes it on retain.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         var rng = SeededGenerator(seed: context.seed)

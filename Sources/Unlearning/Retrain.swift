@@ -4,12 +4,18 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// retrain: a fresh model trained on retain with the original's recipe, the exact-unlearning gold standard.
 public struct Retrain: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "retrain"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Train a fresh model on the retain set with the original model's recipe (the gold standard)."
+    /// Where the method comes from (here: exact unlearning by definition).
     public let reference = "exact unlearning: the model the forget set never reached"
+    /// The reference defaults: the original model's recipe.
     public let referenceDefaults = "the original model's recipe"
+    /// Empty: the defaults are the original model's recipe.
     public let defaultsNote = ""
     /// No defaults: each one left out is taken from the original model's recipe.
     public let hyperparameters: [HyperparameterSpec] = [
@@ -19,8 +25,10 @@ public struct Retrain: UnlearningMethod {
         .number("weightDecay", nil, 0...1e3, "weight decay (default: the original's)"),
         .integer("batchSize", nil, 1...1_000_000, "batch size (default: the original's)"),
     ]
+    /// No: it trains on retain only.
     public let readsForget = false
 
+    /// Trains a freshly initialised model on retain with the original's recipe, overridden by the given hyperparameters.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         var recipe = context.originalRecipe ?? .standard

@@ -25,13 +25,20 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// scrub: a student learns to disagree with the original (its teacher) on forget while agreeing with it on retain (Kurmanji et al.).
 public struct SCRUB: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "scrub"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Student–teacher: max-steps push the student's forget outputs away from the original's (KL), min-steps keep retain (CE + KL)."
+    /// Paper and reference code.
     public let reference = "Kurmanji et al. NeurIPS 2023 (meghdadk/SCRUB helper/loops.py train_distill, large_scale_unlearning.ipynb)"
+    /// The reference code's large-scale defaults.
     public let referenceDefaults = "3 epochs, msteps 2, SGD lr 5e-4, momentum 0.9, weight decay 5e-4, T 4, γ 0.99, α 0.001, forget batch 32, retain batch 128"
+    /// Why the defaults here differ from the reference's.
     public let defaultsNote = "lr 1e-4: at 5e-4 (and down to 2e-4) the max steps blow the mlp's logits up to NaN within two passes on Fashion-MNIST; the rest as the reference"
+    /// Epochs, max steps, the SGD recipe, temperature, the min step's weights and both batch sizes.
     public let hyperparameters: [HyperparameterSpec] = [
         .integer("epochs", 3, 1...100_000, "epochs; each ends with a min pass over retain"),
         .integer("msteps", 2, 0...100_000, "the first msteps epochs begin with a max pass over forget"),
@@ -44,8 +51,10 @@ public struct SCRUB: UnlearningMethod {
         .integer("forgetBatchSize", 32, 1...1_000_000, "forget examples per max step"),
         .integer("retainBatchSize", 128, 1...1_000_000, "retain examples per min step"),
     ]
+    /// Yes: the max steps push the student away from the teacher on forget.
     public let readsForget = true
 
+    /// SCRUB with the original as the teacher.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         try unlearn(context, teacher: context.original)
     }

@@ -19,20 +19,29 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// ssd: Selective Synaptic Dampening; no training, shrinks the weights far more important to forget than to the training set.
 public struct SSD: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "ssd"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "No training: dampen the weights whose forget importance exceeds α times their training-set importance."
+    /// Paper and reference code.
     public let reference = "Foster et al. AAAI 2024 (if-loops/selective-synaptic-dampening ssd.py calc_importance, modify_weight)"
+    /// The reference code's defaults.
     public let referenceDefaults = "α (selection weighting) 10, λ (dampening constant) 1, importances from batches of 128"
+    /// The defaults are the reference's; why they select almost nothing on a random forget set.
     public let defaultsNote = "the reference's; on a random forget set f ≈ D and α 10 selects almost no weight (it is meant for class forgetting)"
+    /// The selection weighting, the dampening constant and the importance passes' batch size.
     public let hyperparameters: [HyperparameterSpec] = [
         .number("alpha", 10, 0...1e12, "selection: a weight is dampened where its forget importance > alpha × its training importance"),
         .number("lambda", 1, 0...1e12, "dampening: a selected weight is multiplied by min(lambda × D / f, 1)"),
         .integer("batchSize", 128, 1...1_000_000, "examples per batch of the importance passes"),
     ]
+    /// Yes: it measures importance on forget.
     public let readsForget = true
 
+    /// Dampens a clone of the original; details report how many weights were dampened.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()

@@ -20,18 +20,27 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// salun: random-labels with every update confined to the weights most salient to the forget set (Fan et al. ICLR 2024).
 public struct SalUn: UnlearningMethod {
     public init() {}
+    /// The registry name.
     public let name = "salun"
+    /// One line for Docs/Methods.md: what the method does.
     public let summary = "Random labels with updates confined to the top fraction of weights by |∇ CE(forget)| (weight saliency)."
+    /// Paper and reference code.
     public let reference = "Fan et al. ICLR 2024 (OPTML-Group/Unlearn-Saliency generate_mask.py, unlearn/RL.py)"
+    /// The reference code's defaults (mask and RL training).
     public let referenceDefaults = "mask: top 50% by |∇ forget loss|, global over all weights; RL: 10 epochs, SGD lr 0.013, momentum 0.9, weight decay 5e-4, batch 256"
+    /// Why the defaults here differ from the reference's.
     public let defaultsNote = "batch 128 for the zoo's small models; random labels always wrong (as random-labels)"
+    /// random-labels' SGD recipe plus the mask's `fraction`.
     public let hyperparameters: [HyperparameterSpec] = HyperparameterSpec.sgdConstant(epochs: 10, lr: 0.013) + [
         .number("fraction", 0.5, 0...1, "fraction of all weights the mask lets train: those with the largest |∇ CE(forget)|"),
     ]
+    /// Yes: the saliency mask and the relabelled passes read forget.
     public let readsForget = true
 
+    /// Builds the saliency mask, then runs random-labels through it; details report the mask's size.
     public func unlearn(_ context: UnlearningContext) throws -> UnlearningOutcome {
         let h = try context.hyperparameters.resolved(for: self)
         let model = context.original.clone()

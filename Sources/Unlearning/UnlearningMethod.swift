@@ -79,6 +79,7 @@ public struct UnlearningOutcome {
 
 /// A method's refusal, with a message naming the hyperparameter or condition.
 public struct UnlearningError: Error, CustomStringConvertible, Sendable {
+    /// The refusal's message.
     public let description: String
     public init(_ description: String) { self.description = description }
 }

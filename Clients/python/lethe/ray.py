@@ -57,7 +57,7 @@ def default_worker_socket():
 
 def train_fleet(client, kind, model, split, count, *, dataset, split_params, seed=None, method=None,
                 hyperparameters=None, members_per_task=1, threads_per_model=1, worker_socket=None, lethed=None,
-                lethed_args=(), max_retries=3, runtime_env=None, progress=None):
+                lethed_args=(), max_retries=3, runtime_env=None, skip_held=True, progress=None):
     """Trains a fleet of ``client``'s daemon over the Ray cluster and imports it there.
 
     - ``kind``, ``model``, ``split``, ``count``, ``seed``, ``method``, ``hyperparameters``: as ``fleet/train`` on the
@@ -74,9 +74,13 @@ def train_fleet(client, kind, model, split, count, *, dataset, split_params, see
     - ``max_retries``: Ray's retries of a task whose worker or node died, or whose daemon connection broke.
     - ``runtime_env``: Ray's runtime environment for the tasks (e.g. ``{"py_modules": [lethe]}`` when the nodes do not
       have this package installed, or ``env_vars``).
-    - ``progress``: called with ``(members_imported, count)`` as shares arrive.
+    - ``skip_held``: members the coordinator's fleet already holds (found in ``fleet/list`` by kind, split, model
+      fingerprint, method and hyperparameters, shadow count and seed) are not sent to the cluster again.
+    - ``progress``: called with ``(members_done, count)`` as shares arrive.
 
-    Returns ``{"fleet": <fleet/list entry>, "imported": n, "duplicates": n, "tasks": n, "seconds": s}``.
+    Returns ``{"fleet": <fleet/list entry>, "imported": n, "duplicates": n, "held": n, "tasks": n, "seconds": s}``:
+    members imported, members a retried task sent again (counted once), members skipped because the coordinator held
+    them already.
     """
     import ray  # imported here so that ``import lethe`` never needs Ray
 
@@ -93,12 +97,18 @@ def train_fleet(client, kind, model, split, count, *, dataset, split_params, see
     start = time.monotonic()
     first = 0 if seed is None else seed
     seeds = list(range(count)) if kind == "shadow" else [first + i for i in range(count)]
-    shares = [seeds[i:i + members_per_task] for i in range(0, len(seeds), members_per_task)]
 
     # What every node must hold, from the coordinator: its fingerprints and its model's file.
     info = client.split_info(split)
     expected = {"data": info["dataFingerprint"], "split": info["fingerprint"],
                 "model": client.model_info(model)["fingerprint"]}
+    held = _held(client, kind, split, expected["model"], first, count, method, hyperparameters) if skip_held else set()
+    held &= set(seeds)
+    seeds = [s for s in seeds if s not in held]
+    shares = [seeds[i:i + members_per_task] for i in range(0, len(seeds), members_per_task)]
+    if not shares:
+        return {"fleet": _matching(client, kind, split, expected["model"], first, count, method, hyperparameters)[0],
+                "imported": 0, "duplicates": 0, "held": count, "tasks": 0, "seconds": time.monotonic() - start}
     with tempfile.TemporaryDirectory(prefix="lethe-ray-") as directory:
         path = os.path.join(directory, "model.safetensors")
         client.save_model(model, path=path)
@@ -134,13 +144,36 @@ def train_fleet(client, kind, model, split, count, *, dataset, split_params, see
                 duplicates += r["duplicates"]
                 fleet = r["fleet"]
             if progress is not None:
-                progress(imported + duplicates, count)
+                progress(len(held) + imported + duplicates, count)
     except BaseException:
         for ref in pending:
             ray.cancel(ref)
         raise
-    return {"fleet": fleet, "imported": imported, "duplicates": duplicates, "tasks": len(shares),
+    return {"fleet": fleet, "imported": imported, "duplicates": duplicates, "held": len(held), "tasks": len(shares),
             "seconds": time.monotonic() - start}
+
+
+def _matching(client, kind, split, model_fingerprint, seed, count, method, hyperparameters):
+    """The coordinator's fleets that hold members of this fleet: same kind, split, model weights, method and
+    hyperparameters (unlearned), shadow count and seed (shadow)."""
+    found = []
+    for f in client.fleets():
+        if f["kind"] != kind or f["split"] != split or f["modelFingerprint"] != model_fingerprint:
+            continue
+        if kind == "unlearned" and (f.get("method") != (method or "finetune")
+                                    or (f.get("hyperparameters") or {}) != (hyperparameters or {})):
+            continue
+        if kind == "shadow" and (f.get("shadowSeed") != seed or f.get("shadowCount") != count):
+            continue
+        found.append(f)
+    return found or [None]
+
+
+def _held(client, kind, split, model_fingerprint, seed, count, method, hyperparameters):
+    """Seeds the coordinator already holds for this fleet (a member held in a fleet the attack does not read after
+    all would simply be trained there when the attack asks for it)."""
+    return {s for f in _matching(client, kind, split, model_fingerprint, seed, count, method, hyperparameters) if f
+            for s in f["seeds"]}
 
 
 def stop_daemons(worker_socket=None):

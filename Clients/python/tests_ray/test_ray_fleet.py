@@ -97,7 +97,7 @@ class RayFleetTest(unittest.TestCase):
             }
             self.assertEqual(seen[-1], (4, 4))
             for kind, r in results.items():
-                self.assertEqual((r["imported"], r["duplicates"], r["fleet"]["members"]), (4, 0, 4), kind)
+                self.assertEqual((r["imported"], r["duplicates"], r["held"], r["fleet"]["members"]), (4, 0, 0, 4), kind)
             self.assertEqual(results["unlearned"]["tasks"], 2)
 
             # Member by member, bit for bit (the bundles carry the float32 bits in base64).
@@ -122,9 +122,14 @@ class RayFleetTest(unittest.TestCase):
             self.assertEqual(lira["score"], expected_lira["score"])
             self.assertEqual(lira["roc"], expected_lira["roc"])
 
-            # Training the fleet again through Ray adds nothing: every member is already held.
+            # Training the fleet again through Ray sends nothing: the coordinator holds every member. Sent anyway
+            # (skip_held=False), every member comes back as a duplicate and is counted once.
             again = self.train_over_ray(coordinator, "retrained", 4, members_per_task=2)
-            self.assertEqual((again["imported"], again["duplicates"], again["fleet"]["members"]), (0, 4, 4))
+            self.assertEqual((again["tasks"], again["held"], again["imported"], again["fleet"]["members"]), (0, 4, 0, 4))
+            resent = self.train_over_ray(coordinator, "retrained", 4, members_per_task=2, skip_held=False)
+            self.assertEqual((resent["tasks"], resent["imported"], resent["duplicates"], resent["fleet"]["members"]), (2, 0, 4, 4))
+            more = self.train_over_ray(coordinator, "shadow", 4, members_per_task=2)
+            self.assertEqual((more["tasks"], more["held"]), (0, 4))
         finally:
             stop(reference)
             stop(coordinator)

@@ -53,11 +53,14 @@ extension Daemon {
 
     static func summary(_ fleet: Fleet) -> FleetSummary {
         let members = fleet.members
-        return FleetSummary(id: fleet.id, kind: fleet.key.kind.rawValue, model: fleet.modelName, modelFingerprint: fleet.key.modelFingerprint,
-                            split: fleet.key.split, method: fleet.method, hyperparameters: fleet.hyperparameters, members: members.count,
-                            seeds: members.map(\.seed), shadowSeed: fleet.key.shadowSeed, keepsWeights: fleet.keepsWeights,
-                            fingerprints: fleet.keepsWeights ? members.compactMap { $0.model?.fingerprint } : nil, residentBytes: fleet.residentBytes,
-                            memberSeconds: members.isEmpty ? 0 : members.map(\.seconds).reduce(0, +) / Double(members.count))
+        var summary = FleetSummary(
+            id: fleet.id, kind: fleet.key.kind.rawValue, model: fleet.modelName, modelFingerprint: fleet.key.modelFingerprint,
+            split: fleet.key.split, method: fleet.method, hyperparameters: fleet.hyperparameters, members: members.count,
+            seeds: members.map(\.seed), shadowSeed: fleet.key.shadowSeed, keepsWeights: fleet.keepsWeights,
+            fingerprints: fleet.keepsWeights ? members.compactMap { $0.model?.fingerprint } : nil, residentBytes: fleet.residentBytes,
+            memberSeconds: members.isEmpty ? 0 : members.map(\.seconds).reduce(0, +) / Double(members.count))
+        summary.shadowCount = fleet.key.shadowCount
+        return summary
     }
 
     /// Resident bytes of each kind of object, for server/status and the deletes.
