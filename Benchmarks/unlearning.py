@@ -23,8 +23,8 @@ from benchclient import Client  # noqa: E402
 SCENARIOS = {
     # name: (architecture, forget spec, original epochs)
     "mlp-random": ({"kind": "mlp"}, {"fraction": 0.1}, 25),
-    "cnn-random": ({"kind": "cnn"}, {"fraction": 0.1}, 12),
-    "cnn-class": ({"kind": "cnn"}, {"classes": [0]}, 12),
+    "cnn-random": ({"kind": "cnn"}, {"fraction": 0.1}, 24),
+    "cnn-class": ({"kind": "cnn"}, {"classes": [0]}, 24),
 }
 
 

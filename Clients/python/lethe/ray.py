@@ -215,12 +215,19 @@ def _chunks(bundle):
 def _train_share(spec, model_file, share):
     """One Ray task: this node's daemon trains ``share`` of the fleet and returns its ``fleet/export`` bundle."""
     socket_path = spec["socket"]
-    start_daemon(socket_path, lethed=spec["lethed"], args=spec["lethedArgs"])
-    with Client(socket_path) as c:
-        # One task at a time sets up a node's daemon; the others then find what it loaded.
-        with open(os.path.join(os.path.dirname(socket_path), "setup.lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            names = _prepare(c, spec, model_file, os.path.dirname(socket_path))
+    directory = os.path.dirname(socket_path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    # One task at a time starts and sets up a node's daemon; the others then find it and what it loaded.
+    with open(os.path.join(directory, "setup.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        start_daemon(socket_path, lethed=spec["lethed"], args=spec["lethedArgs"])
+        c = Client(socket_path)
+        try:
+            names = _prepare(c, spec, model_file, directory)
+        except BaseException:
+            c.close()
+            raise
+    with c:
         r = c.call("fleet/train", params=dict(spec["fleet"], model=names["model"], split=names["split"], members=share))
         bundle = c.call("fleet/export", id=r["fleet"]["id"], members=share)
     _fault_for_tests(share)
