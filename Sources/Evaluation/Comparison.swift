@@ -8,6 +8,19 @@ import Datasets
 import NeuralNet
 import Tensor
 
+/// Why a model cannot be measured.
+public enum MeasurementError: Error, CustomStringConvertible {
+    /// Its outputs are not finite (NaN or ±∞ logits: its weights diverged); what was found.
+    case diverged(String)
+
+    /// The reason, as one line.
+    public var description: String {
+        switch self {
+        case .diverged(let what): "the model diverged: \(what)"
+        }
+    }
+}
+
 /// One model's numbers in a comparison.
 public struct UnlearningMeasurement: Sendable {
     /// Accuracy on the split's retain (RA), forget and test (TA) sets.
@@ -47,6 +60,10 @@ public struct UnlearningMeasurement: Sendable {
         let retain = try outputs(dataset.train, split.retain)
         let forget = try outputs(dataset.train, split.forget)
         let test = try outputs(dataset.test, split.test)
+        let nonFinite = [retain, forget, test].map { $0.logits.lazy.filter { !$0.isFinite }.count }.reduce(0, +)
+        if nonFinite > 0 {
+            throw MeasurementError.diverged("\(nonFinite) of its \(classCount(retain, forget, test)) logits on retain, forget and test are not finite")
+        }
         let mia = SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: .both, seed: seed)
         let efficacy = try MIAEfficacy.run(retain: retain, test: test, forget: forget, features: [MIAEfficacy.headline])
         var result = Self(retainAccuracy: retain.accuracy, forgetAccuracy: forget.accuracy, testAccuracy: test.accuracy,
@@ -60,6 +77,8 @@ public struct UnlearningMeasurement: Sendable {
         }
         return result
     }
+
+    private static func classCount(_ sets: Predictions...) -> Int { sets.map(\.logits.count).reduce(0, +) }
 
     /// Classes every training example of which is in the forget set.
     public static func forgottenClasses(_ train: LabeledExamples, split: Split) -> Set<Int32> {

@@ -169,6 +169,9 @@ public enum Compare: LetheMethod {
         public let notes: String
         /// Wall time of the whole comparison.
         public let seconds: Double
+        /// Methods whose model diverged (non-finite outputs, usually NaN weights) for some seed, with what was found:
+        /// they have no row. Absent when none did.
+        public var diverged: [String: String]?
         public init(model: String, split: String, seeds: [UInt64], rows: [Row], notes: String, seconds: Double) {
             self.model = model
             self.split = split

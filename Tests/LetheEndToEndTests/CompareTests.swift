@@ -177,6 +177,24 @@ final class CompareTests: XCTestCase {
         XCTAssertNil(randomRows[0]["remainingTestAccuracy"], "a random forget set holds no whole class")
     }
 
+    /// A method that diverges (SCRUB's max steps at lr 1e3 for 50 passes send every logit to NaN) is reported, not fatal: the
+    /// comparison answers with every other row, names the method in `diverged` and says so in its notes.
+    func testAMethodThatDivergesIsReportedAndTheOthersKeepTheirRows() throws {
+        let d = try DaemonProcess(extraArguments: ["--threads", "2"])
+        defer { d.stop() }
+        let c = try d.connect()
+        try setUp(c)
+        let r = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["scrub", "finetune"], "seeds": [0, 1],
+                                          "hyperparameters": ["scrub": ["lr": 1000, "msteps": 50, "epochs": 50, "forgetBatchSize": 1]]]))
+        guard case .array(let rows)? = r["rows"] else { return XCTFail("\(r)") }
+        XCTAssertEqual(rows.compactMap { $0["method"]?.stringValue }, ["none", "retrain", "finetune"])
+        let why = try XCTUnwrap(r["diverged"]?["scrub"]?.stringValue, "\(r)")
+        XCTAssertTrue(why.contains("seed 0") && why.contains("seed 1") && why.contains("logits on retain, forget and test are not finite"), why)
+        XCTAssertTrue(r["notes"]?.stringValue?.contains("scrub diverged") ?? false, "\(r)")
+        let plain = try ok(c.call("compare", ["model": "m", "split": "s", "methods": ["finetune"], "seeds": [0]]))
+        XCTAssertNil(plain["diverged"], "absent when no method diverged")
+    }
+
     func testBadRequestsAreRefusedBeforeAnythingRuns() throws {
         let d = try DaemonProcess()
         defer { d.stop() }

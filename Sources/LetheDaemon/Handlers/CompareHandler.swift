@@ -63,9 +63,9 @@ extension Daemon {
         let connection = context.connection
         let run = context.run
         // The whole comparison is one job for server/status and cancellation; its runs are units on the pool.
-        let (outcomes, epsilons) = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context,
-                                                 holdsThreads: false) { control in
-            let outcomes = try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters,
+        let (outcomes, diverged, epsilons) = try await job(Compare.name, target: p.model, token: nil, threads: nil, context: context,
+                                                           holdsThreads: false) { control in
+            let (outcomes, diverged) = try Self.runUnits(runs, model: source, dataset: dataset, split: splitEntry.split, given: hyperparameters,
                                              threads: perRun, parent: control, token: p.workDoneToken, connection: connection, outputs: cache, run: run)
             var epsilons: [String: EpsilonMeasurement] = [:]
             if let retrained = plans["retrain"] {
@@ -77,7 +77,7 @@ extension Daemon {
                     }
                 }
             }
-            return (outcomes, epsilons)
+            return (outcomes, diverged, epsilons)
         }
         var rows: [Compare.Row] = []
         func stat(_ values: [Double]) -> Compare.Stat { let m = MeanStd(values); return .init(mean: m.mean, std: m.std) }
@@ -95,7 +95,7 @@ extension Daemon {
                          hyperparameters: results.first?.hyperparameters.mapValues(Self.wire))
         }
         rows.append(row("none", seeds.map { outcomes["none/\($0)"]! }))
-        for name in all {
+        for name in all where diverged[name] == nil {
             var r = row(name, seeds.map { outcomes["\(name)/\($0)"]! })
             r.forgetQuality = epsilons[name]?.result.forgetQuality
             r.epsilonScore = epsilons[name]?.score
@@ -121,8 +121,13 @@ extension Daemon {
             notes += "; forgetQuality and epsilonScore are the NeurIPS 2023 challenge's F and final score from \(n) unlearned models per method "
                 + "(seeds 0…\(n - 1)) against \(n) retrained ones (\(plans["retrain"]!.fleet.id))"
         }
-        return .init(model: p.model, split: p.split, seeds: seeds, rows: rows, notes: notes,
-                     seconds: monotonicSeconds() - start)
+        for name in all where diverged[name] != nil {
+            notes += "; \(name) diverged on this model (\(diverged[name]!)), so it has no row: lower its lr or epochs"
+        }
+        var result = Compare.Result(model: p.model, split: p.split, seeds: seeds, rows: rows, notes: notes,
+                                    seconds: monotonicSeconds() - start)
+        result.diverged = diverged.isEmpty ? nil : diverged
+        return result
     }
 
     struct UnitOutcome: Sendable {
@@ -132,10 +137,11 @@ extension Daemon {
     }
 
     /// Runs every (method, seed) and measures the original once per seed (its MIA is seeded), `threads` threads
-    /// per run, as many side by side as the compute pool's free threads allow. Keys are "method/seed".
+    /// per run, as many side by side as the compute pool's free threads allow. Keys are "method/seed". A method whose
+    /// model diverges (non-finite outputs) is returned in `diverged` rather than failing the comparison.
     static func runUnits(_ runs: [(String, UInt64)], model source: ModelEntry, dataset: Dataset, split: Split,
                          given: [String: Hyperparameters], threads: Int, parent: JobControl, token: ProgressToken?,
-                         connection: Connection, outputs: OutputsCache, run: RunRecorder?) throws -> [String: UnitOutcome] {
+                         connection: Connection, outputs: OutputsCache, run: RunRecorder?) throws -> ([String: UnitOutcome], diverged: [String: String]) {
         let seeds = Array(Set(runs.map(\.1))).sorted()
         let units: [(String, UInt64)] = seeds.map { ("none", $0) } + runs
         let results = UnitResults()
@@ -165,6 +171,9 @@ extension Daemon {
                         model, dataset: dataset, split: split, seed: seed, control: control,
                         predict: name == "none" ? { try outputs.predictions(model, on: $0, indices: $1, control: control) } : nil)
                     results.set("\(name)/\(seed)", UnitOutcome(measurement: measurement, seconds: seconds, hyperparameters: used))
+                } catch let error as MeasurementError where name != "none" && name != "retrain" {
+                    // A method that diverges on this model is a finding, not a failure of the comparison.
+                    results.setDiverged(name, seed: seed, "\(error)")
                 } catch {
                     results.failures.record(error)
                     parent.cancel()  // one failed run ends the comparison; the others stop at their next batch
@@ -172,14 +181,27 @@ extension Daemon {
             }
         }
         group.wait()
-        return try results.unwrap()
+        return (try results.unwrap(), results.divergedMethods)
+    }
+}
+
+extension UnitResults {
+    /// Records that a method's model diverged for a seed (its outputs are not finite).
+    func setDiverged(_ method: String, seed: UInt64, _ reason: String) {
+        lock.withLock { diverged[method, default: []].append("seed \(seed): \(reason)") }
+    }
+
+    /// Methods whose model diverged for some seed, with what was found per seed.
+    var divergedMethods: [String: String] {
+        lock.withLock { diverged.mapValues { $0.sorted().joined(separator: "; ") } }
     }
 }
 
 /// Results of concurrent units: their outcomes by key, and their failures (UnitFailures: the first real error wins).
 final class UnitResults: @unchecked Sendable {
-    private let lock = NSLock()
+    fileprivate let lock = NSLock()
     private var values: [String: Daemon.UnitOutcome] = [:]
+    fileprivate var diverged: [String: [String]] = [:]
     let failures = UnitFailures()
     func set(_ key: String, _ value: Daemon.UnitOutcome) { lock.withLock { values[key] = value } }
     /// Every outcome, or the units' first real error.
