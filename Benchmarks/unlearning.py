@@ -112,6 +112,8 @@ def main():
             print()
             for line in targets(name, result):
                 print(f"- {line}")
+            for method, why in sorted((result.get("diverged") or {}).items()):
+                print(f"- `{method}` has no row: {why}")
             sys.stdout.flush()
             if args.out:
                 json.dump(results, open(args.out, "w"), indent=1)
