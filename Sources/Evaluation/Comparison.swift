@@ -62,7 +62,7 @@ public struct UnlearningMeasurement: Sendable {
         let test = try outputs(dataset.test, split.test)
         let nonFinite = [retain, forget, test].map { $0.logits.lazy.filter { !$0.isFinite }.count }.reduce(0, +)
         if nonFinite > 0 {
-            throw MeasurementError.diverged("\(nonFinite) of its \(classCount(retain, forget, test)) logits on retain, forget and test are not finite")
+            throw MeasurementError.diverged("\(nonFinite) of its \(logitCount(retain, forget, test)) logits on retain, forget and test are not finite")
         }
         let mia = SimpleMIA.run(forgetLosses: forget.losses, testLosses: test.losses, balance: .both, seed: seed)
         let efficacy = try MIAEfficacy.run(retain: retain, test: test, forget: forget, features: [MIAEfficacy.headline])
@@ -78,7 +78,7 @@ public struct UnlearningMeasurement: Sendable {
         return result
     }
 
-    private static func classCount(_ sets: Predictions...) -> Int { sets.map(\.logits.count).reduce(0, +) }
+    private static func logitCount(_ sets: Predictions...) -> Int { sets.map(\.logits.count).reduce(0, +) }
 
     /// Classes every training example of which is in the forget set.
     public static func forgottenClasses(_ train: LabeledExamples, split: Split) -> Set<Int32> {

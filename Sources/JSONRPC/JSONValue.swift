@@ -20,6 +20,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
+    /// Encodes the value as its JSON form.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

@@ -69,6 +69,7 @@ public struct Response: Codable, Sendable {
         self.error = error
     }
 
+    /// Encodes the value as its JSON form.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(jsonrpc, forKey: .jsonrpc)

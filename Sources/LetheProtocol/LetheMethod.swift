@@ -23,6 +23,7 @@ public struct NoParams: Codable, Sendable {
 public struct NullResult: Codable, Sendable {
     public init() {}
     public init(from decoder: Decoder) throws {}
+    /// Encodes the value as its JSON form.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encodeNil()

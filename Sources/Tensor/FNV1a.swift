@@ -21,7 +21,10 @@ public struct FNV1a: Sendable {
     }
 
     /// The hash as 16 lowercase hexadecimal digits, zero-padded.
-    public var hex: String {
+    public var hex: String { Self.hex(value) }
+
+    /// Any 64-bit hash (or other value) as 16 lowercase hexadecimal digits, zero-padded.
+    public static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

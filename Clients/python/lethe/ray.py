@@ -102,12 +102,12 @@ def train_fleet(client, kind, model, split, count, *, dataset, split_params, see
     info = client.split_info(split)
     expected = {"data": info["dataFingerprint"], "split": info["fingerprint"],
                 "model": client.model_info(model)["fingerprint"]}
-    held = _held(client, kind, split, expected["model"], first, count, method, hyperparameters) if skip_held else set()
-    held &= set(seeds)
+    held_in = _matching(client, kind, split, expected["model"], first, count, method, hyperparameters) if skip_held else []
+    held = {s for f in held_in for s in f["seeds"]} & set(seeds)
     seeds = [s for s in seeds if s not in held]
     shares = [seeds[i:i + members_per_task] for i in range(0, len(seeds), members_per_task)]
     if not shares:
-        return {"fleet": _matching(client, kind, split, expected["model"], first, count, method, hyperparameters)[0],
+        return {"fleet": held_in[0],
                 "imported": 0, "duplicates": 0, "held": count, "tasks": 0, "seconds": time.monotonic() - start}
     with tempfile.TemporaryDirectory(prefix="lethe-ray-") as directory:
         path = os.path.join(directory, "model.safetensors")
@@ -166,14 +166,7 @@ def _matching(client, kind, split, model_fingerprint, seed, count, method, hyper
         if kind == "shadow" and (f.get("shadowSeed") != seed or f.get("shadowCount") != count):
             continue
         found.append(f)
-    return found or [None]
-
-
-def _held(client, kind, split, model_fingerprint, seed, count, method, hyperparameters):
-    """Seeds the coordinator already holds for this fleet (a member held in a fleet the attack does not read after
-    all would simply be trained there when the attack asks for it)."""
-    return {s for f in _matching(client, kind, split, model_fingerprint, seed, count, method, hyperparameters) if f
-            for s in f["seeds"]}
+    return found
 
 
 def stop_daemons(worker_socket=None):

@@ -183,11 +183,5 @@ extension Split {
     }
 
     /// The fingerprint as 16 hexadecimal digits, as split/info and fleet bundles show it.
-    var fingerprintHex: String { hex16(fingerprint) }
-}
-
-/// 16 lowercase hexadecimal digits, zero-padded.
-func hex16(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
+    var fingerprintHex: String { FNV1a.hex(fingerprint) }
 }

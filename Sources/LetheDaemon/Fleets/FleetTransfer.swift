@@ -10,6 +10,7 @@ import Foundation
 import JSONRPC
 import LetheProtocol
 import NeuralNet
+import Tensor
 
 /// The bundle's format name.
 let fleetBundleFormat = "lethe-fleet"
@@ -36,7 +37,7 @@ extension Daemon {
         let key = fleet.key
         return FleetBundle(
             format: fleetBundleFormat, version: Self.version, kind: key.kind.rawValue, modelFingerprint: key.modelFingerprint,
-            dataFingerprint: fleet.dataFingerprint, splitFingerprint: hex16(key.splitFingerprint), recipe: key.recipe,
+            dataFingerprint: fleet.dataFingerprint, splitFingerprint: FNV1a.hex(key.splitFingerprint), recipe: key.recipe,
             method: fleet.method, hyperparameters: fleet.hyperparameters, shadowCount: key.shadowCount, shadowSeed: key.shadowSeed,
             examples: fleet.examples.count, classes: fleet.classCount,
             members: chosen.map { m in
