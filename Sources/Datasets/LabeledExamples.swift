@@ -16,6 +16,8 @@ public final class LabeledExamples: ExampleSource, @unchecked Sendable {
     public let features: UnsafeMutablePointer<Float>  // [count × exampleSize]
     /// The labels, one per example, in 0..<classCount.
     public let labels: [Int32]  // [count]
+    /// Yes: the examples are fixed in memory.
+    public var gathersSameValues: Bool { true }
 
     /// Takes ownership of `features`, which must hold count × exampleSize floats.
     init(exampleShape: [Int], classCount: Int, features: UnsafeMutablePointer<Float>, labels: [Int32]) {

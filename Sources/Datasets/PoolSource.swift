@@ -25,6 +25,8 @@ public final class ConcatenatedSource: ExampleSource {
     public var classCount: Int { max(first.classCount, second.classCount) }
     /// Examples in both.
     public var count: Int { first.count + second.count }
+    /// When both sources give the same values every time.
+    public var gathersSameValues: Bool { first.gathersSameValues && second.gathersSameValues }
 
     /// Copies the examples at pool `indices` (either side, in any mix) into `x` and their labels into `labels`.
     public func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels: UnsafeMutablePointer<Int32>) {

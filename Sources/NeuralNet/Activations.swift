@@ -9,6 +9,8 @@ import Darwin
 
 /// An element-wise activation (ReLU, LeakyReLU, GELU, Tanh, Sigmoid) without parameters: y = f(x), same shape.
 public final class Activation: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     /// Which function the layer applies.
     public enum Kind: Sendable, Equatable {
         case relu
@@ -82,6 +84,8 @@ public func ReLU() -> Activation { Activation(.relu) }
 /// Flatten keeps the bytes where they are: row-major [B, C, H, W] already is [B, C·H·W]. It copies so the layers
 /// around it see the shapes PyTorch would.
 public final class Flatten: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     private var inputShape: [Int] = []
     private let output = Tensor(shape: [0])  // [B, C·H·W]
     private let dInput = Tensor(shape: [0])  // [B, C, H, W]

@@ -4,6 +4,8 @@ import Tensor
 
 /// Conv2d, PyTorch layout: weight [out, in, kh, kw], bias [out]; im2col + GEMM, or Winograd for 3×3 stride-1 layers.
 public final class Conv2d: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     /// How the weights are initialised.
     public enum Initialization: Sendable {
         /// PyTorch's default: U(±1/√fan_in) for weight and bias.

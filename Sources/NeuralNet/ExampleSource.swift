@@ -11,6 +11,14 @@ public protocol ExampleSource: AnyObject {
     /// Copies the examples at `indices` into `x` ([indices.count, exampleShape…], already sized) and their
     /// labels into `labels`.
     func gather(_ indices: ArraySlice<Int>, into x: Tensor, labels: UnsafeMutablePointer<Int32>)
+    /// Whether `gather` gives the same values for an index every time (false for random augmentation), so
+    /// what a frozen prefix of the network makes of them can be computed once (FrozenPrefix).
+    var gathersSameValues: Bool { get }
+}
+
+extension ExampleSource {
+    /// Default: not promised, so nothing is computed once from it.
+    public var gathersSameValues: Bool { false }
 }
 
 /// Cooperative control of a long job: cancellation checked at every batch, and progress reports.

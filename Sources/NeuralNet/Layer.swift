@@ -36,6 +36,12 @@ public protocol Layer: AnyObject {
     /// Takes ∂L/∂output, **accumulates** ∂L/∂parameters and returns ∂L/∂input
     /// (nil when `needsInputGradient` is false, e.g. for the first layer).
     func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor?
+
+    /// Whether `forward(x, training: true)` maps each example on its own, without randomness or batch statistics
+    /// (Conv2d, Linear, activations, pooling; not BatchNorm or Dropout): a frozen run of such layers at the
+    /// network's input gives every example the same output at every step, so training can compute it once
+    /// (FrozenPrefix). New layers say false unless they declare otherwise.
+    var isPerExampleFunction: Bool { get }
 }
 
 extension Layer {
@@ -47,6 +53,8 @@ extension Layer {
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>) {}
     /// Default: nothing to initialise.
     public func initialize(using rng: inout SeededGenerator) {}
+    /// Default: not known to be a per-example function, so never skipped by a frozen-prefix cache.
+    public var isPerExampleFunction: Bool { false }
     /// Default: no multiply-adds counted.
     public func multiplyAdds(for inputShape: [Int]) -> Int { 0 }
     /// Default: the layer draws nothing at random.

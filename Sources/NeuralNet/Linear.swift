@@ -4,6 +4,8 @@ import Tensor
 
 /// Linear: y = x · Wᵀ + b, PyTorch layout (weight [out, in], bias [out]); any per-example input shape is read as flat rows.
 public final class Linear: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     /// Input features per example (the product of the input's per-example shape).
     public let inFeatures: Int
     /// Output features per example.

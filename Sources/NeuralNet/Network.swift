@@ -12,6 +12,9 @@ public final class Network {
     public let gradients: UnsafeMutablePointer<Float>  // [model.parameterCount], same layout as the parameters
     /// Index of the first layer with parameters (layers.count when none has any).
     private let firstTrainable: Int
+    /// The layer `forward` starts at and `backward` stops at: 0, or past a frozen prefix whose outputs the caller
+    /// computed once and feeds in place of the inputs (FrozenPrefix, during `Trainer.train`).
+    var firstLayer = 0
 
     /// `seed` feeds the layers' own random draws (Dropout), one derived seed per layer.
     public init(model: Model, seed: UInt64 = 0) {
@@ -57,10 +60,11 @@ public final class Network {
     /// Seconds spent per layer ("3 Conv2d forward"), collected only when set to a dictionary (benchmarks).
     public var profile: [String: Double]?
 
-    /// x: [B, inputShape…] → logits [B, classes]
+    /// x: [B, inputShape…] → logits [B, classes] (x: the output of layer firstLayer − 1 while a frozen prefix
+    /// is skipped)
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var h = x
-        for (i, layer) in layers.enumerated() {
+        for (i, layer) in layers.enumerated() where i >= firstLayer {
             let start = profile == nil ? 0 : monotonicSeconds()
             h = layer.forward(h, training: training)
             if profile != nil { profile!["\(i) \(type(of: layer)) forward", default: 0] += monotonicSeconds() - start }
@@ -158,12 +162,12 @@ public final class Network {
     @discardableResult
     public func backward(_ dLogits: Tensor, needsInputGradient: Bool = false) -> Tensor? {
         var g: Tensor? = dLogits
-        for (i, layer) in layers.enumerated().reversed() {
+        for (i, layer) in layers.enumerated().reversed() where i >= firstLayer {
             guard let dy = g else { break }
             let start = profile == nil ? 0 : monotonicSeconds()
             // An input gradient is only worth computing when a layer before this one has parameters to train (the
             // mlp's first Linear follows a Flatten: its 784-wide input gradient would go nowhere).
-            g = layer.backward(dy, needsInputGradient: i > firstTrainable || needsInputGradient)
+            g = layer.backward(dy, needsInputGradient: i > max(firstTrainable, firstLayer) || needsInputGradient)
             if profile != nil { profile!["\(i) \(type(of: layer)) backward", default: 0] += monotonicSeconds() - start }
         }
         return g

@@ -3,6 +3,8 @@ import Tensor
 
 /// MaxPool2d, PyTorch semantics: the maximum of each window per channel (NaN propagates). No parameters.
 public final class MaxPool2d: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     /// Window size (square), step between windows (default: the kernel), and padding (at most half the kernel).
     public let kernel: Int, stride: Int, padding: Int
     private var inputShape: [Int] = []
@@ -105,6 +107,8 @@ public final class MaxPool2d: Layer {
 
 /// AvgPool2d, PyTorch's default count_include_pad: the sum of each window's pixels inside the image over kernel². No parameters.
 public final class AvgPool2d: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     /// Window size (square), step between windows (default: the kernel), and zero padding.
     public let kernel: Int, stride: Int, padding: Int
     private var inputShape: [Int] = []
@@ -174,6 +178,8 @@ public final class AvgPool2d: Layer {
 
 /// AdaptiveAvgPool2d(1): the mean of each channel's plane. [B, C, H, W] → [B, C, 1, 1]
 public final class GlobalAvgPool: Layer {
+    /// Yes: each example's output depends on that example alone, the same in training and evaluation.
+    public var isPerExampleFunction: Bool { true }
     private var inputShape: [Int] = []
     private let output = Tensor(shape: [0])  // [B, C, 1, 1]
     private let dInput = Tensor(shape: [0])  // [B, C, H, W]

@@ -107,7 +107,12 @@ public struct TrainingSummary: Sendable {
 
 /// Training with cross-entropy on one stream of examples.
 public enum Trainer {
+    /// Whether `train` computes a frozen prefix once (FrozenPrefix) instead of at every step. On by default; tests
+    /// and benchmarks turn it off to compare against the uncached loop.
+    nonisolated(unsafe) public static var cachesFrozenPrefix = true
+
     /// Trains `network` in place on `indices` of `source` with cross-entropy: `TrainingLoop` with one stream.
+    /// A frozen prefix of the network is computed once when it can be (FrozenPrefix).
     /// `gradientMask` (one value per parameter) multiplies the gradients before each step, and a weight whose
     /// mask value is 0 is left exactly as it is (weight decay and momentum included), as SalUn's saliency mask does.
     public static func train(
@@ -115,7 +120,15 @@ public enum Trainer {
         rng: inout SeededGenerator, control: JobControl, stage: String = "train", gradientMask: [Float]? = nil
     ) throws -> TrainingSummary {
         guard !indices.isEmpty else { throw TrainingError("nothing to train on: the training set is empty") }
-        let stream = ExampleStream(source: source, indices: indices, batchSize: recipe.batchSize)
+        var stream = ExampleStream(source: source, indices: indices, batchSize: recipe.batchSize)
+        defer { network.firstLayer = 0 }
+        if cachesFrozenPrefix, let frozen = try recipe.frozenMask(for: network.model) {
+            let length = FrozenPrefix.length(of: network, frozenMask: frozen, source: source)
+            if length > 0, let outputs = try FrozenPrefix.outputs(of: network, length: length, source: source, indices: indices, control: control) {
+                stream = ExampleStream(source: outputs, indices: indices, batchSize: recipe.batchSize)
+                network.firstLayer = length
+            }
+        }
         return try TrainingLoop.run(network, streams: [stream], recipe: recipe, rng: &rng, control: control, stage: stage,
                                     gradientMask: gradientMask) { step in
             let batch = step.batches[0]

@@ -123,7 +123,8 @@ public enum TrainingLoop {
         for s in streams where s.batchSize < 1 { throw TrainingError("batchSize must be at least 1, got \(s.batchSize)") }
         let model = network.model
         try recipe.validate(classCount: model.classCount)
-        var frozen = try recipe.frozenMask(for: model)
+        let recipeFrozen = try recipe.frozenMask(for: model)
+        var frozen = recipeFrozen
         if let gradientMask, gradientMask.count != model.parameterCount {
             throw TrainingError("gradient mask has \(gradientMask.count) values for \(model.parameterCount) parameters")
         }
@@ -137,7 +138,7 @@ public enum TrainingLoop {
         let stepCounts = streams.map { ($0.indices.count + $0.batchSize - 1) / $0.batchSize }
         let stepsPerEpoch = order == .together ? stepCounts[lead] : stepCounts.reduce(0, +)
         let schedule = recipe.schedule
-        let batches = streams.map { Batch(exampleShape: model.inputShape, capacity: $0.batchSize) }
+        let batches = streams.map { Batch(exampleShape: $0.source.exampleShape, capacity: $0.batchSize) }
         var orders = streams.map(\.indices)
         var positions = [Int](repeating: 0, count: streams.count)
         var started = [Bool](repeating: false, count: streams.count)
@@ -170,7 +171,7 @@ public enum TrainingLoop {
                     }
                     let to = min(positions[current] + streams[current].batchSize, orders[current].count)
                     batches[current].fill(from: streams[current].source, orders[current][positions[current]..<to],
-                                          exampleShape: model.inputShape)
+                                          exampleShape: streams[current].source.exampleShape)
                     positions[current] = to
                 } else {
                     for (k, stream) in streams.enumerated() {
@@ -180,7 +181,7 @@ public enum TrainingLoop {
                             started[k] = true
                         }
                         let to = min(positions[k] + stream.batchSize, orders[k].count)
-                        batches[k].fill(from: stream.source, orders[k][positions[k]..<to], exampleShape: model.inputShape)
+                        batches[k].fill(from: stream.source, orders[k][positions[k]..<to], exampleShape: stream.source.exampleShape)
                         positions[k] = to
                     }
                 }
@@ -193,7 +194,11 @@ public enum TrainingLoop {
                 examples += outcome.examples
                 gradientHook?(model.parameters, network.gradients, model.parameterCount, context)
                 if let gradientMask { GradientTools.applyMask(network.gradients, gradientMask, count: model.parameterCount) }
-                if let maxNorm = recipe.clipNorm { GradientTools.clipNorm(network.gradients, count: model.parameterCount, maxNorm: maxNorm) }
+                if let maxNorm = recipe.clipNorm {
+                    // Frozen parameters have no gradient to clip (PyTorch: requires_grad=False leaves .grad None).
+                    if let recipeFrozen { GradientTools.applyMask(network.gradients, recipeFrozen, count: model.parameterCount) }
+                    GradientTools.clipNorm(network.gradients, count: model.parameterCount, maxNorm: maxNorm)
+                }
                 frozen.withUnsafeBufferPointerIfPresent { frozenMask in
                     optimizer.step(parameters: model.parameters, gradients: network.gradients, frozen: frozenMask)
                 }
