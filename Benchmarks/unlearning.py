@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--methods", default=None, help="comma-separated; default every registered method")
     ap.add_argument("--threads-per-method", type=int, default=1)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--hyperparameters", default=None, help='per-method hyperparameters as JSON, e.g. {"eu-k": {"epochs": 20}}')
     ap.add_argument("--epochs", type=int, default=None, help="override the originals' epochs (a quick trial)")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,6 +103,8 @@ def main():
             params = {"model": name, "split": name, "seeds": seeds, "threadsPerMethod": args.threads_per_method, "workDoneToken": "compare"}
             if args.methods:
                 params["methods"] = args.methods.split(",")
+            if args.hyperparameters:
+                params["hyperparameters"] = json.loads(args.hyperparameters)
             start = time.time()
             result = c.call("compare", params)
             result["wallSeconds"] = time.time() - start

@@ -5,6 +5,9 @@
 // "Layer" here is a parameterised module in state_dict order (`Model.moduleNames`: "1", "3", "5" for the mlp;
 // "conv1", "bn1", …, "layer4.1.bn2", "fc" for resnet18, where each BatchNorm counts as a module). Reference code
 // (meghdadk/SCRUB) counts torch modules the same way for its small networks.
+// The frozen layers run once: on the zoo's mlp and cnn they map each example on its own, so `Trainer.train` computes
+// their outputs for the retain set once and trains the last k layers on them (NeuralNet/FrozenPrefix.swift; not
+// with augmentation, nor past a BatchNorm, which normalises by batch statistics in training).
 // Defaults: k 2, SGD with a cosine schedule; CF-k 5 epochs at lr 0.01 like finetune, EU-k 10 epochs at lr 0.05
 // (a re-initialised head needs more training than a fine-tuned one); tuned for the zoo on Fashion-MNIST.
 import Datasets
