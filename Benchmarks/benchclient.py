@@ -1,7 +1,34 @@
-"""What the benchmark scripts share: a one-connection JSON-RPC client of lethed (line framing, standard library only)."""
+"""What the benchmark scripts share: a one-connection JSON-RPC client of lethed (line framing, standard library only),
+and a private release daemon to talk to."""
+import contextlib
 import json
+import os
 import socket
+import subprocess
 import sys
+import tempfile
+import time
+
+
+@contextlib.contextmanager
+def private_daemon(prefix, *extra):
+    """Starts the release `lethed` (build it first: swift build -c release) on a socket in a fresh temporary
+    directory, yields the socket's path once it exists, and stops the daemon on the way out."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, capture_output=True, text=True).stdout.strip()
+    work = tempfile.mkdtemp(prefix=prefix)
+    sock = os.path.join(work, "lethed.sock")
+    daemon = subprocess.Popen([os.path.join(bin_dir, "lethed"), "--socket", sock, "--state-dir", os.path.join(work, "state"), *extra],
+                              stderr=open(os.path.join(work, "lethed.log"), "w"))
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        yield sock
+    finally:
+        daemon.terminate()
+        daemon.wait()
 
 
 class Client:

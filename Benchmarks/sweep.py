@@ -13,13 +13,10 @@ Benchmarks/UNLEARNING.md come from `compare` (unlearning.py --hyperparameters) o
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchclient import Client  # noqa: E402
+from benchclient import Client, private_daemon  # noqa: E402
 from unlearning import SCENARIOS  # noqa: E402
 
 
@@ -38,17 +35,7 @@ def main():
     ap.add_argument("--try", dest="tries", action="append", required=True, help="method or method:{json hyperparameters}")
     ap.add_argument("--epochs", type=int, default=None, help="override the original's epochs (a quick trial)")
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, capture_output=True, text=True).stdout.strip()
-    work = tempfile.mkdtemp(prefix="lethe-sweep-")
-    sock = os.path.join(work, "lethed.sock")
-    daemon = subprocess.Popen([os.path.join(bin_dir, "lethed"), "--socket", sock, "--state-dir", os.path.join(work, "state")],
-                              stderr=open(os.path.join(work, "lethed.log"), "w"))
-    try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
+    with private_daemon("lethe-sweep-") as sock:
         c = Client(sock, progress=False)
         c.call("dataset/load", {"name": "fmnist"})
         architecture, forget, epochs = SCENARIOS[args.scenario]
@@ -76,9 +63,6 @@ def main():
                   f" | {gap:.2f} | {r['seconds']:.1f} | {r['seconds'] / retrain_seconds:.2f} |")
             sys.stdout.flush()
             c.call("model/delete", {"model": f"try{i}"})
-    finally:
-        daemon.terminate()
-        daemon.wait()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 """The compare tables of Benchmarks/UNLEARNING.md: every registered method against retrain on Fashion-MNIST.
 
     python3 Benchmarks/unlearning.py [--scenarios mlp-random,cnn-random,cnn-class] [--seeds 0,1,2] [--out results.json]
+                                     [--methods eu-k,l1-sparse] [--hyperparameters '{"eu-k": {"epochs": 20}}']
 
 Starts a release lethed on a private socket (build it first: swift build -c release), loads the embedded
 Fashion-MNIST, trains each scenario's original with the memorising recipe (cosine, lr 0.05, momentum 0.9, no weight
@@ -12,13 +13,11 @@ only; the daemon does the work.
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchclient import Client  # noqa: E402
+from benchclient import Client, private_daemon  # noqa: E402
 
 SCENARIOS = {
     # name: (architecture, forget spec, original epochs)
@@ -78,16 +77,7 @@ def main():
     ap.add_argument("--hyperparameters", default=None, help='per-method hyperparameters as JSON, e.g. {"eu-k": {"epochs": 20}}')
     ap.add_argument("--epochs", type=int, default=None, help="override the originals' epochs (a quick trial)")
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, capture_output=True, text=True).stdout.strip()
-    work = tempfile.mkdtemp(prefix="lethe-unlearning-")
-    sock = os.path.join(work, "lethed.sock")
-    daemon = subprocess.Popen([os.path.join(bin_dir, "lethed"), "--socket", sock, "--state-dir", os.path.join(work, "state")], stderr=open(os.path.join(work, "lethed.log"), "w"))
-    try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
+    with private_daemon("lethe-unlearning-") as sock:
         c = Client(sock, progress=True)
         c.call("dataset/load", {"name": "fmnist"})
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -120,9 +110,6 @@ def main():
             sys.stdout.flush()
             if args.out:
                 json.dump(results, open(args.out, "w"), indent=1)
-    finally:
-        daemon.terminate()
-        daemon.wait()
 
 
 if __name__ == "__main__":
