@@ -62,7 +62,7 @@ def main():
             print(f"| `{spec}` | " + " | ".join(f"{m[k]:.2f}" for k in keys) +
                   f" | {gap:.2f} | {r['seconds']:.1f} | {r['seconds'] / retrain_seconds:.2f} |")
             sys.stdout.flush()
-            c.call("model/delete", {"model": f"try{i}"})
+            c.call("model/delete", {"name": f"try{i}"})
 
 
 if __name__ == "__main__":
