@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchclient import Client, private_daemon  # noqa: E402
-from unlearning import SCENARIOS  # noqa: E402
+from unlearning import train_original  # noqa: E402
 
 
 def measure(c, model, split):
@@ -38,12 +38,8 @@ def main():
     with private_daemon("lethe-sweep-") as sock:
         c = Client(sock, progress=False)
         c.call("dataset/load", {"name": "fmnist"})
-        architecture, forget, epochs = SCENARIOS[args.scenario]
         name = args.scenario
-        c.call("split/create", {"name": name, "dataset": "fmnist", "forget": forget, "seed": 1})
-        c.call("model/create", {"name": name, "architecture": architecture, "dataset": "fmnist", "seed": 1})
-        c.call("model/train", {"model": name, "dataset": "fmnist", "epochs": args.epochs or epochs, "lr": 0.05, "momentum": 0.9,
-                               "weightDecay": 0, "schedule": "cosine", "seed": 1})
+        train_original(c, name, args.epochs)
         r = c.call("forget", {"model": name, "split": name, "method": "retrain", "output": "retrain", "seed": args.seed, "threads": 1})
         reference, retrain_seconds = measure(c, "retrain", name), r["seconds"]
         keys = ["UA", "RA", "TA", "MIA-efficacy"]

@@ -27,6 +27,18 @@ SCENARIOS = {
 }
 
 
+def train_original(c, name, epochs=None):
+    """Creates scenario `name`'s split and original (both named `name`) and trains the original with the memorising
+    recipe, for the scenario's epochs unless `epochs` overrides them; returns model/train's result."""
+    architecture, forget, default_epochs = SCENARIOS[name]
+    epochs = epochs or default_epochs
+    print(f"== {name}: original {architecture['kind']} for {epochs} epochs", file=sys.stderr)
+    c.call("split/create", {"name": name, "dataset": "fmnist", "forget": forget, "seed": 1})
+    c.call("model/create", {"name": name, "architecture": architecture, "dataset": "fmnist", "seed": 1})
+    return c.call("model/train", {"model": name, "dataset": "fmnist", "epochs": epochs, "lr": 0.05, "momentum": 0.9,
+                                  "weightDecay": 0, "schedule": "cosine", "seed": 1, "workDoneToken": "train"})
+
+
 def pct(stat, seeds):
     return f"{100 * stat['mean']:.2f}" + (f" ± {100 * stat['std']:.2f}" if seeds > 1 else "")
 
@@ -83,13 +95,7 @@ def main():
         seeds = [int(s) for s in args.seeds.split(",")]
         results = {}
         for name in args.scenarios.split(","):
-            architecture, forget, epochs = SCENARIOS[name]
-            epochs = args.epochs or epochs
-            print(f"== {name}: original {architecture['kind']} for {epochs} epochs", file=sys.stderr)
-            c.call("split/create", {"name": name, "dataset": "fmnist", "forget": forget, "seed": 1})
-            c.call("model/create", {"name": name, "architecture": architecture, "dataset": "fmnist", "seed": 1})
-            trained = c.call("model/train", {"model": name, "dataset": "fmnist", "epochs": epochs, "lr": 0.05, "momentum": 0.9,
-                                             "weightDecay": 0, "schedule": "cosine", "seed": 1, "workDoneToken": "train"})
+            trained = train_original(c, name, args.epochs)
             params = {"model": name, "split": name, "seeds": seeds, "threadsPerMethod": args.threads_per_method, "workDoneToken": "compare"}
             if args.methods:
                 params["methods"] = args.methods.split(",")

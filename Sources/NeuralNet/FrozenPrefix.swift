@@ -59,7 +59,7 @@ enum FrozenPrefix {
             for layer in network.layers.prefix(length) { h = layer.forward(h, training: true) }
             precondition(h.count == slice.count * size, "a frozen prefix gave \(h.count) values for \(slice.count) examples of \(size)")
             (outputs.features + from * size).update(from: h.data, count: h.count)
-            for (j, _) in slice.enumerated() { outputs.labels[from + j] = labels[j] }
+            outputs.labels.replaceSubrange(from..<(from + slice.count), with: labels.prefix(slice.count))
         }
         return outputs
     }
