@@ -4,8 +4,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # socat and jq: Clients/shell; python3-venv, python3-wheel: the Python client's offline `pip install` check; neovim: the
 # editor-side JSON-RPC client that drives `lethe stdio` in CLITests; bsdutils (script): the CLI's terminal progress test;
-# chromium: ReportTests renders `lethe report` headless.
-APT_PACKAGES := libopenblas-dev zlib1g-dev libjson-c-dev libsvm-dev libsqlite3-dev dataset-fashion-mnist socat jq \
+# chromium: ReportTests renders `lethe report` headless. libdnnl-dev: oneDNN, inference's convolutions (Docs/Architecture.md §2.3).
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libjson-c-dev libsvm-dev libsqlite3-dev dataset-fashion-mnist socat jq \
   python3-venv python3-wheel neovim bsdutils pkg-config chromium
 DEMO_SOCKET ?= /tmp/lethe-demo-$(shell id -u)/lethed.sock
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)

@@ -28,10 +28,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CLibSVM", path: "Sources/CLibSVM"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
 
         // Engine.
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
-        .target(name: "NeuralNet", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "NeuralNet", dependencies: ["Tensor", "CDNNL"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensor", "NeuralNet", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["Tensor", "NeuralNet", "Datasets"], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Tensor", "NeuralNet", "Datasets", "CLibSVM"], swiftSettings: fast),

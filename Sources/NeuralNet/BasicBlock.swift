@@ -77,6 +77,11 @@ public final class BasicBlock: Composite, Layer {
         return out.reduce(1, *) * (downsample == nil ? 2 : 3)
     }
 
+    /// The block's layers, for inference plans that run them elsewhere (OneDNNSegment).
+    var parts: (conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm, downsample: (conv: Conv2d, bn: BatchNorm)?) {
+        (conv1, bn1, conv2, bn2, downsample)
+    }
+
     var convolutions: [Conv2d] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
 
     /// Back through the last ReLU, then both paths; dx [B, inPlanes, H, W] is their sum (nil when not needed).

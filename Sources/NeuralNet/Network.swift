@@ -82,6 +82,17 @@ public final class Network {
         case layer(Layer)
         case convolution(Conv2d, BatchNorm, relu: Bool)
         case block(BasicBlock)
+        /// A run of the two above executed by oneDNN, with the steps to fall back on.
+        indirect case oneDNN(OneDNNSegment, steps: [Step])
+
+        var name: String {
+            switch self {
+            case .layer(let layer): return "\(type(of: layer))"
+            case .convolution(_, _, let relu): return relu ? "Conv2d+BatchNorm+ReLU" : "Conv2d+BatchNorm"
+            case .block: return "BasicBlock"
+            case .oneDNN(_, let steps): return "oneDNN[\(steps.map(\.name).joined(separator: ", "))]"
+            }
+        }
     }
 
     private lazy var plan: [(first: Int, step: Step)] = {
@@ -118,24 +129,68 @@ public final class Network {
         for conv in convolutions { conv.winogradWeightsCurrent = weightsUnchanged }
         defer { for conv in convolutions { conv.winogradWeightsCurrent = false } }
         var h = x
-        for (first, step) in plan {
+        for (first, step) in OneDNN.available ? oneDNNPlan : plan {
             let start = profile == nil ? 0 : monotonicSeconds()
-            let name: String
-            switch step {
-            case .layer(let layer):
-                h = layer.forward(h, training: false)
-                name = "\(type(of: layer))"
-            case .convolution(let conv, let bn, let relu):
-                h = conv.infer(h, affine: bn.evaluationAffine(), residual: nil, relu: relu)
-                name = relu ? "Conv2d+BatchNorm+ReLU" : "Conv2d+BatchNorm"
-            case .block(let block):
-                h = block.infer(h)
-                name = "BasicBlock"
-            }
-            if profile != nil { profile!["\(first) \(name) predict", default: 0] += monotonicSeconds() - start }
+            h = infer(step, h, weightsUnchanged: weightsUnchanged)
+            if profile != nil { profile!["\(first) \(step.name) predict", default: 0] += monotonicSeconds() - start }
         }
         return h
     }
+
+    private func infer(_ step: Step, _ x: Tensor, weightsUnchanged: Bool) -> Tensor {
+        switch step {
+        case .layer(let layer):
+            return layer.forward(x, training: false)
+        case .convolution(let conv, let bn, let relu):
+            return conv.infer(x, affine: bn.evaluationAffine(), residual: nil, relu: relu)
+        case .block(let block):
+            return block.infer(x)
+        case .oneDNN(let segment, let steps):
+            if segment.failure == nil {
+                do {
+                    return try segment.run(x, weightsUnchanged: weightsUnchanged)
+                } catch {
+                    // oneDNN could not build or run this segment (an unsupported shape on this CPU): its steps run
+                    // on the engine's own kernels from now on, with their own transformed weights.
+                    segment.failure = "\(error)"
+                    for conv in convolutions { conv.winogradWeightsCurrent = false }
+                }
+            }
+            var h = x
+            for step in steps { h = infer(step, h, weightsUnchanged: weightsUnchanged) }
+            return h
+        }
+    }
+
+    /// The inference plan with each run of convolutions, BasicBlocks and max-pools executed by oneDNN
+    /// (OneDNNSegment). A run starts at a convolution or a block; ReLUs already folded into the convolution before
+    /// them (Network.fuse) pass through; any other layer ends it.
+    private lazy var oneDNNPlan: [(first: Int, step: Step)] = {
+        var out: [(first: Int, step: Step)] = []
+        var run: [(first: Int, step: Step)] = []
+        var units: [SegmentUnit] = []
+        func flush() {
+            if !units.isEmpty { out.append((run[0].first, .oneDNN(OneDNNSegment(units), steps: run.map(\.step)))) }
+            run = []
+            units = []
+        }
+        for item in plan {
+            switch item.step {
+            case .convolution(let conv, let bn, let relu): units.append(.convolution(conv, bn, relu: relu))
+            case .block(let block): units.append(.block(block))
+            case .layer(let conv as Conv2d): units.append(.convolution(conv, nil, relu: conv.fusedReLU))
+            case .layer(let relu as Activation) where relu.fused && !units.isEmpty: break
+            case .layer(let pool as MaxPool2d) where !units.isEmpty: units.append(.maxPool(pool))
+            default:
+                flush()
+                out.append(item)
+                continue
+            }
+            run.append(item)
+        }
+        flush()
+        return out
+    }()
 
     /// Floats per example that `predict` keeps: the input, and each step's activations (Layer.inferenceActivations;
     /// a fused convolution keeps only its output).
@@ -153,6 +208,7 @@ public final class Network {
             case .block(let block):
                 total += block.inferenceActivations(for: shape)
                 shape = (try? block.outputShape(for: shape)) ?? shape
+            case .oneDNN: preconditionFailure("the plan has no oneDNN segments; oneDNNPlan does")
             }
         }
         return total

@@ -1,0 +1,407 @@
+// A run of inference steps executed by oneDNN (Docs/Architecture.md §2.3): convolutions with the BatchNorm that
+// follows folded into their weights and bias, ReLU and the residual sum as the convolutions' post-ops, and the
+// activations kept in oneDNN's blocked layout (nChw16c) from the segment's input to its output. 3×3 stride-1
+// convolutions run as oneDNN's Winograd F(4×4, 3×3) (jit_wino_4x3), the others as its direct kernels.
+import CDNNL
+import Tensor
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// One unit of a oneDNN segment: a convolution (BatchNorm folded in, ReLU after) or a ResNet BasicBlock.
+enum SegmentUnit {
+    /// conv, then the BatchNorm's evaluation map when there is one, then ReLU when `relu`.
+    case convolution(Conv2d, BatchNorm?, relu: Bool)
+    /// relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut), the shortcut x or bn(conv1×1 x).
+    case block(BasicBlock)
+    /// Max pooling (never a segment's first unit).
+    case maxPool(MaxPool2d)
+}
+
+/// A run of convolutions and BasicBlocks that oneDNN executes in its blocked layout; Network.predict's inference
+/// plan runs one wherever OneDNN is available, and the units one by one where it is not (or creation fails).
+final class OneDNNSegment {
+    /// Where a convolution reads: the segment's input, or one of its three activation buffers.
+    enum Slot: Hashable { case input, buffer(Int) }
+
+    /// One operation: a convolution (with the BatchNorm folded into it, the ReLU after it, and whether it adds what
+    /// its destination already holds — the residual — before the ReLU) or a max pooling; where it reads and writes.
+    struct Operation {
+        enum Kind {
+            case convolution(Conv2d, BatchNorm?, relu: Bool, addsDestination: Bool)
+            case maxPool(MaxPool2d)
+        }
+        let kind: Kind
+        let source: Slot
+        let destination: Int
+
+        /// The convolution layer, or nil for a pooling.
+        var conv: Conv2d? { if case .convolution(let conv, _, _, _) = kind { return conv } else { return nil } }
+        /// The BatchNorm folded into the convolution.
+        var bn: BatchNorm? { if case .convolution(_, let bn, _, _) = kind { return bn } else { return nil } }
+    }
+
+    let operations: [Operation]
+    /// Whether the first convolution reads the input from buffer 0, reordered there (it reads the caller's
+    /// [B, C, H, W] as it is when it has few channels and is not part of a block).
+    let inputInBuffer: Bool
+    /// Why oneDNN could not build or run the segment, once it could not: Network.predict then runs its steps itself.
+    var failure: String?
+    /// The buffer that holds the segment's output.
+    let outputBuffer: Int
+    private let output = Tensor(shape: [0])  // [B, C, H, W] (PyTorch's layout)
+    private var plans: [PlanKey: Plan] = [:]
+    private var planOrder: [PlanKey] = []
+    /// Each convolution's folded weights and bias in the layouts its plans' primitives want (oneDNN's Winograd
+    /// layout can differ with the batch), shared by the plans that want the same one.
+    private var weights: [Int: [FoldedWeights]] = [:]
+
+    /// A convolution's folded weights in one layout, and the parameter version they were made from.
+    final class FoldedWeights {
+        let memory: OneDNNMemory, bias: OneDNNMemory
+        var version = -1
+        init(_ descriptor: dnnl_memory_desc_t, bias: dnnl_memory_desc_t) throws {
+            memory = try OneDNNMemory(descriptor)
+            self.bias = try OneDNNMemory(bias)
+        }
+    }
+    private var weightsVersion = 0
+    private var parameterSnapshot: [Float] = []  // what parametersChanged compares against
+
+    /// The segment of `units` in order (three buffers rotate: a block's input, its middle, and its shortcut).
+    init(_ units: [SegmentUnit]) {
+        var operations: [Operation] = []
+        var current = Slot.input
+        var inputInBuffer = false
+        func free(_ excluding: [Slot]) -> Int { (0..<3).first { !excluding.contains(.buffer($0)) }! }
+        func convolution(_ conv: Conv2d, _ bn: BatchNorm?, relu: Bool, from source: Slot, to destination: Int, adding: Bool = false) {
+            operations.append(Operation(kind: .convolution(conv, bn, relu: relu, addsDestination: adding), source: source,
+                                        destination: destination))
+        }
+        for unit in units {
+            switch unit {
+            case .convolution(let conv, let bn, let relu):
+                // The first convolution reads the caller's input as it is when it has few channels (an image's 1
+                // or 3); otherwise Plan reorders the input into buffer 0's blocked layout first.
+                if current == .input && conv.inChannels % 16 == 0 { current = .buffer(0); inputInBuffer = true }
+                let d = free([current])
+                convolution(conv, bn, relu: relu, from: current, to: d)
+                current = .buffer(d)
+            case .block(let block):
+                let parts = block.parts
+                // An identity shortcut sums into the block's input buffer. The segment's input is the caller's and
+                // stays untouched, so a segment that starts with a block reads it from buffer 0 (Plan copies it there).
+                if current == .input { current = .buffer(0); inputInBuffer = true }
+                let h = free([current])
+                convolution(parts.conv1, parts.bn1, relu: true, from: current, to: h)
+                if let downsample = parts.downsample {
+                    let s = free([current, .buffer(h)])
+                    convolution(downsample.conv, downsample.bn, relu: false, from: current, to: s)
+                    convolution(parts.conv2, parts.bn2, relu: true, from: .buffer(h), to: s, adding: true)
+                    current = .buffer(s)
+                } else {
+                    guard case .buffer(let c) = current else { preconditionFailure("the input was moved to buffer 0 above") }
+                    convolution(parts.conv2, parts.bn2, relu: true, from: .buffer(h), to: c, adding: true)
+                }
+            case .maxPool(let pool):
+                precondition(current != .input, "a segment starts with a convolution or a block")
+                let d = free([current])
+                operations.append(Operation(kind: .maxPool(pool), source: current, destination: d))
+                current = .buffer(d)
+            }
+        }
+        self.operations = operations
+        self.inputInBuffer = inputInBuffer
+        guard case .buffer(let last) = current else { preconditionFailure("a segment has at least one unit") }
+        outputBuffer = last
+    }
+
+    /// Output of the segment for x [B, C, H, W]; `weightsUnchanged` as Network.predict's. Throws when oneDNN cannot
+    /// build or run it (the caller then runs the units itself).
+    func run(_ x: Tensor, weightsUnchanged: Bool) throws -> Tensor {
+        if !weightsUnchanged && parametersChanged() { weightsVersion += 1 }
+        let threads = Parallel.threads
+        OneDNN.useThreads(threads)
+        let key = PlanKey(shape: x.shape, threads: threads)
+        let plan: Plan
+        if let p = plans[key] {
+            plan = p
+        } else {
+            plan = try Plan(self, inputShape: x.shape)
+            plans[key] = plan
+            planOrder.append(key)
+            // Two plans: the full batch and a last, shorter one. Older ones are dropped with their buffers.
+            while planOrder.count > 2 { plans[planOrder.removeFirst()] = nil }
+        }
+        var bound: [(OneDNNMemory, OneDNNMemory)?] = []
+        for (i, op) in plan.operations.enumerated() {
+            guard let weightsDescriptor = op.weightsDescriptor, let biasDescriptor = op.biasDescriptor else {
+                bound.append(nil)
+                continue
+            }
+            var entry = weights[i, default: []].first { OneDNN.equal($0.memory.descriptor, weightsDescriptor) }
+            if entry == nil {
+                entry = try FoldedWeights(weightsDescriptor, bias: biasDescriptor)
+                weights[i, default: []].append(entry!)
+                if weights[i]!.count > 2 { weights[i]!.removeFirst() }  // as many layouts as plans
+            }
+            if entry!.version != weightsVersion { try fold(i, into: entry!) }
+            bound.append((entry!.memory, entry!.bias))
+        }
+        output.resize(plan.outputShape)
+        try plan.execute(x, weights: bound, into: output)
+        return output
+    }
+
+    /// Whether any convolution's weight or bias, or any folded BatchNorm's map, differs from the values its folded
+    /// weights were last made from (and, if so, records the new ones). oneDNN's reorder into its Winograd layout
+    /// is slow (about 0.3 s for resnet18's 11M weights, against 5 ms to compare them), so a predict call on
+    /// parameters that did not change since the last one (an evaluation's several sets) reuses the weights.
+    private func parametersChanged() -> Bool {
+        var slices: [(UnsafePointer<Float>, Int)] = []
+        for c in operations {
+            guard let conv = c.conv else { continue }
+            slices.append((UnsafePointer(conv.weight), conv.outChannels * conv.inChannels * conv.kernel * conv.kernel))
+            if let bias = conv.bias { slices.append((UnsafePointer(bias), conv.outChannels)) }
+            if let affine = c.bn?.evaluationAffine() {
+                for p in [affine.mean, affine.invStd, affine.gamma, affine.beta] { slices.append((p, conv.outChannels)) }
+            }
+        }
+        let total = slices.reduce(0) { $0 + $1.1 }
+        var same = parameterSnapshot.count == total
+        var offset = 0
+        parameterSnapshot.withUnsafeMutableBufferPointer { snapshot in
+            for (p, n) in slices where same {
+                same = memcmp(snapshot.baseAddress! + offset, p, n * MemoryLayout<Float>.size) == 0
+                offset += n
+            }
+        }
+        if same { return false }
+        parameterSnapshot = [Float](repeating: 0, count: total)
+        offset = 0
+        parameterSnapshot.withUnsafeMutableBufferPointer { snapshot in
+            for (p, n) in slices {
+                (snapshot.baseAddress! + offset).update(from: p, count: n)
+                offset += n
+            }
+        }
+        return true
+    }
+
+    /// Convolution i's weights with its BatchNorm folded in — w·γ/σ and (b − μ)·γ/σ + β per output channel — in the
+    /// primitive's layout (oneDNN's Winograd layout transforms them as it reorders).
+    private func fold(_ i: Int, into entry: FoldedWeights) throws {
+        let c = operations[i]
+        let conv = c.conv!, k = conv.kernel, perOutput = conv.inChannels * k * k
+        var folded = [Float](repeating: 0, count: conv.outChannels * perOutput)
+        var bias = [Float](repeating: 0, count: conv.outChannels)
+        let affine = c.bn?.evaluationAffine()
+        for o in 0..<conv.outChannels {
+            let b0 = conv.bias?[o] ?? 0
+            var scale: Float = 1
+            if let affine {
+                scale = affine.gamma[o] * affine.invStd[o]
+                bias[o] = affine.gamma[o] * ((b0 - affine.mean[o]) * affine.invStd[o]) + affine.beta[o]
+            } else {
+                bias[o] = b0
+            }
+            for j in 0..<perOutput { folded[o * perOutput + j] = conv.weight[o * perOutput + j] * scale }
+        }
+        let descriptor = entry.memory.descriptor
+        let plain = try OneDNN.descriptor([conv.outChannels, conv.inChannels, k, k], dnnl_oihw)
+        try folded.withUnsafeMutableBytes { raw in
+            let user = try OneDNNMemory(plain, data: raw.baseAddress!)
+            let reorder = try OneDNNPrimitive.reorder(from: plain, to: descriptor)
+            guard let stream = weightStream else { throw OneDNNError(call: "dnnl_stream_create", status: 1) }
+            try reorder.execute(stream, [(OneDNNArgument.from, user), (OneDNNArgument.to, entry.memory)])
+        }
+        entry.bias.data.bindMemory(to: Float.self, capacity: bias.count).update(from: bias, count: bias.count)
+        entry.version = weightsVersion
+    }
+
+    /// The stream weights are reordered on: the segment's own, as streams are not for concurrent use and other
+    /// jobs' networks predict on other threads.
+    private lazy var weightStream: dnnl_stream_t? = {
+        var s: dnnl_stream_t?
+        return dnnl_stream_create(&s, OneDNN.engine, dnnl_stream_default_flags.rawValue) == dnnl_success ? s : nil
+    }()
+
+    deinit { if let weightStream { dnnl_stream_destroy(weightStream) } }
+
+    struct PlanKey: Hashable {
+        let shape: [Int]
+        let threads: Int
+    }
+
+    /// The primitives and buffers of one input shape and thread count.
+    final class Plan {
+        struct Operation {
+            let primitive: OneDNNPrimitive
+            let source: OneDNNMemory, destination: OneDNNMemory
+            /// The layouts of a convolution's weights and bias (nil for a pooling).
+            let weightsDescriptor: dnnl_memory_desc_t?, biasDescriptor: dnnl_memory_desc_t?
+        }
+        let operations: [Operation]
+        let outputShape: [Int]
+        private let stream: dnnl_stream_t
+        private let input: OneDNNMemory  // the caller's x, [B, C, H, W]
+        private let inputReorder: (OneDNNPrimitive, OneDNNMemory)?  // x into buffer 0's blocked layout
+        private let outputReorder: (OneDNNPrimitive, OneDNNMemory, OneDNNMemory)  // last buffer → the caller's layout
+        private let buffers: [UnsafeMutableRawPointer]
+        private let scratchpad: OneDNNMemory?
+
+        init(_ segment: OneDNNSegment, inputShape: [Int]) throws {
+            let batch = inputShape[0]
+            var stream: dnnl_stream_t?
+            try OneDNN.check(dnnl_stream_create(&stream, OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+            self.stream = stream!
+            let plainInput = try OneDNN.descriptor(inputShape, dnnl_nchw)
+            input = try OneDNNMemory(plainInput, data: nil)
+
+            // Descriptors first, buffers after: each buffer is as large as the largest layout it holds.
+            var shapes: [Slot: [Int]] = [.input: Array(inputShape.dropFirst())]
+            if segment.inputInBuffer { shapes[.buffer(0)] = shapes[.input] }
+            var shape: [Int] = []
+            var bytes = [0, 0, 0]
+            var created: [(dnnl_primitive_desc_t, Slot, Int, dnnl_memory_desc_t, dnnl_memory_desc_t)] = []
+            defer { for c in created { dnnl_primitive_desc_destroy(c.0) } }
+            var inputLayout: dnnl_memory_desc_t?
+            for (i, c) in segment.operations.enumerated() {
+                let inShape = shapes[c.source]!
+                let pd: dnnl_primitive_desc_t, outShape: [Int]
+                switch c.kind {
+                case .convolution(let conv, _, let relu, let addsDestination):
+                    outShape = try conv.outputShape(for: inShape)
+                    pd = try Self.convolution(conv, batch: batch, inShape: inShape, outShape: outShape,
+                                              sourceTag: c.source == .input ? dnnl_nchw : dnnl_nChw16c, relu: relu,
+                                              sum: addsDestination)
+                case .maxPool(let pool):
+                    outShape = try pool.outputShape(for: inShape)
+                    pd = try Self.maxPool(pool, batch: batch, inShape: inShape, outShape: outShape)
+                }
+                let src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0)!.pointee
+                let dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)!.pointee
+                created.append((pd, c.source, c.destination, src, dst))
+                if case .buffer(let b) = c.source { bytes[b] = max(bytes[b], OneDNN.size(src)) }
+                if i == 0 && segment.inputInBuffer { inputLayout = src }
+                bytes[c.destination] = max(bytes[c.destination], OneDNN.size(dst))
+                shapes[.buffer(c.destination)] = outShape
+                shape = outShape
+            }
+            outputShape = [batch] + shape
+            buffers = try bytes.map { n in
+                var p: UnsafeMutableRawPointer?
+                guard posix_memalign(&p, 64, max(n, 64)) == 0, let p else { throw OneDNNError(call: "posix_memalign", status: 1) }
+                return p
+            }
+            if let inputLayout {
+                inputReorder = (try OneDNNPrimitive.reorder(from: plainInput, to: inputLayout), try OneDNNMemory(inputLayout, data: buffers[0]))
+            } else {
+                inputReorder = nil
+            }
+            var scratch: dnnl_memory_desc_t?  // the largest scratchpad any primitive asks for
+            var operations: [Operation] = []
+            for (pd, source, destination, src, dst) in created {
+                let primitive = try OneDNNPrimitive(pd)
+                if let md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee,
+                   OneDNN.size(md) > scratch.map(OneDNN.size) ?? 0 {
+                    scratch = md
+                }
+                let srcMemory: OneDNNMemory
+                switch source {
+                case .input: srcMemory = input
+                case .buffer(let b): srcMemory = try OneDNNMemory(src, data: buffers[b])
+                }
+                let weights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)?.pointee
+                operations.append(Operation(
+                    primitive: primitive, source: srcMemory, destination: try OneDNNMemory(dst, data: buffers[destination]),
+                    weightsDescriptor: weights.flatMap { OneDNN.size($0) > 0 ? $0 : nil },
+                    biasDescriptor: dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1)?.pointee))
+            }
+            self.operations = operations
+            scratchpad = try scratch.map { try OneDNNMemory($0) }
+            let last = operations.last!.destination.descriptor
+            let plainOutput = try OneDNN.descriptor(outputShape, dnnl_nchw)
+            outputReorder = (try OneDNNPrimitive.reorder(from: last, to: plainOutput),
+                             try OneDNNMemory(last, data: buffers[segment.outputBuffer]), try OneDNNMemory(plainOutput, data: nil))
+        }
+
+        deinit {
+            for b in buffers { free(b) }
+            dnnl_stream_destroy(stream)
+        }
+
+        /// Runs the segment on x into `output` ([B, C, H, W], sized by the caller).
+        func execute(_ x: Tensor, weights: [(OneDNNMemory, OneDNNMemory)?], into output: Tensor) throws {
+            try input.point(at: UnsafeMutableRawPointer(x.data))
+            if let (reorder, blocked) = inputReorder {
+                try reorder.execute(stream, [(OneDNNArgument.from, input), (OneDNNArgument.to, blocked)])
+            }
+            for (op, weights) in zip(operations, weights) {
+                var args = [(OneDNNArgument.src, op.source), (OneDNNArgument.dst, op.destination)]
+                if let (w, b) = weights { args += [(OneDNNArgument.weights, w), (OneDNNArgument.bias, b)] }
+                if let scratchpad { args.append((OneDNNArgument.scratchpad, scratchpad)) }
+                try op.primitive.execute(stream, args)
+            }
+            let (reorder, last, plain) = outputReorder
+            try plain.point(at: UnsafeMutableRawPointer(output.data))
+            try reorder.execute(stream, [(OneDNNArgument.from, last), (OneDNNArgument.to, plain)])
+        }
+
+        /// Max pooling in the blocked layout, windows as PyTorch's (floor mode; padding never wins the max).
+        static func maxPool(_ pool: MaxPool2d, batch: Int, inShape: [Int], outShape: [Int]) throws -> dnnl_primitive_desc_t {
+            var src = try OneDNN.descriptor([batch] + inShape, dnnl_nChw16c)
+            var dst = try OneDNN.descriptor([batch] + outShape, dnnl_nChw16c)
+            // Padding on both sides as PyTorch's: oneDNN's output size is PyTorch's floor division too.
+            let padding = [Int64(pool.padding), Int64(pool.padding)]
+            var descriptor = dnnl_pooling_desc_t()
+            try OneDNN.check(dnnl_pooling_forward_desc_init(
+                &descriptor, dnnl_forward_inference, dnnl_pooling_max, &src, &dst, [Int64(pool.stride), Int64(pool.stride)],
+                [Int64(pool.kernel), Int64(pool.kernel)], padding, padding), "dnnl_pooling_forward_desc_init")
+            var attr: dnnl_primitive_attr_t?
+            try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+            defer { dnnl_primitive_attr_destroy(attr) }
+            try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+            var pd: dnnl_primitive_desc_t?
+            try OneDNN.check(dnnl_primitive_desc_create(&pd, &descriptor, attr, OneDNN.engine, nil), "dnnl_primitive_desc_create (max pooling)")
+            return pd!
+        }
+
+        /// The convolution's primitive descriptor: Winograd F(4×4, 3×3) for a 3×3 stride-1 padding-1 layer on at
+        /// least 16 channels when oneDNN has it for this CPU, its direct kernels otherwise; BatchNorm in the weights,
+        /// then the sum (residual) and ReLU as post-ops. Scratch memory is the segment's (user scratchpad mode).
+        static func convolution(_ conv: Conv2d, batch: Int, inShape: [Int], outShape: [Int], sourceTag: dnnl_format_tag_t,
+                                relu: Bool, sum: Bool) throws -> dnnl_primitive_desc_t {
+            var src = try OneDNN.descriptor([batch] + inShape, sourceTag)
+            var wei = try OneDNN.descriptor([conv.outChannels, conv.inChannels, conv.kernel, conv.kernel], dnnl_format_tag_any)
+            var bia = try OneDNN.descriptor([conv.outChannels], dnnl_x)
+            var dst = try OneDNN.descriptor([batch] + outShape, dnnl_nChw16c)
+            let strides = [Int64(conv.stride), Int64(conv.stride)]
+            let padLeft = [Int64(conv.padding), Int64(conv.padding)]
+            // Padding on both sides as PyTorch's: oneDNN's output size is PyTorch's floor division too, so a stride
+            // that leaves the last rows unused leaves them unused there.
+            var attr: dnnl_primitive_attr_t?
+            try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+            defer { dnnl_primitive_attr_destroy(attr) }
+            try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+            var ops: dnnl_post_ops_t?
+            try OneDNN.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
+            defer { dnnl_post_ops_destroy(ops) }
+            if sum { try OneDNN.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum") }
+            if relu { try OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise") }
+            try OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
+            let winograd = conv.kernel == 3 && conv.stride == 1 && conv.padding == 1 && conv.inChannels >= 16
+            for algorithm in winograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct] {
+                var cd = dnnl_convolution_desc_t()
+                try OneDNN.check(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, algorithm, &src, &wei, &bia, &dst,
+                                                                    strides, padLeft, padLeft),
+                                 "dnnl_convolution_forward_desc_init")
+                var pd: dnnl_primitive_desc_t?
+                if dnnl_primitive_desc_create(&pd, &cd, attr, OneDNN.engine, nil) == dnnl_success { return pd! }
+            }
+            throw OneDNNError(call: "dnnl_primitive_desc_create (convolution \(conv.inChannels)→\(conv.outChannels), \(conv.kernel)×\(conv.kernel))", status: 3)
+        }
+    }
+}
