@@ -25,6 +25,10 @@ public final class Conv2d: Layer {
     var dWeight: UnsafeMutablePointer<Float>!
     var dBias: UnsafeMutablePointer<Float>?
     var geometry: ConvGeometry?
+    /// Whether the last forward pass ran through oneDNN (Conv2d+OneDNN.swift), so backward does too.
+    var ranOnOneDNN = false
+    /// oneDNN's primitives for training this layer at the last batch, image size and thread count.
+    var oneDNNTraining: OneDNNTrainingPlan?
     var batch = 0
     let output = Tensor(shape: [0])  // [B, out, Ho, Wo]
     let dInput = Tensor(shape: [0])  // [B, in, H, W]
@@ -129,6 +133,8 @@ public final class Conv2d: Layer {
         input = x
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         output.resize([batch, outChannels, g.outHeight, g.outWidth])
+        ranOnOneDNN = training && trainsOnOneDNN && oneDNNForward(x, g)
+        if ranOnOneDNN { return output }
         if usesWinograd {
             winogradForward(x, g)
             return output
@@ -227,6 +233,17 @@ public final class Conv2d: Layer {
     /// Accumulates dW and db (after the fused ReLU's mask) and returns dx [B, in, H, W], or nil.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let g = geometry, let x = input else { preconditionFailure("Conv2d.backward before forward") }
+        if ranOnOneDNN {
+            do {
+                return try oneDNNBackward(dy, x, g, needsInputGradient: needsInputGradient)
+            } catch {
+                // oneDNN failed after its forward pass (nothing was accumulated): the engine's own backward, on
+                // its own transformed weights.
+                oneDNNTraining = nil
+            }
+            winogradWeights.resize([16, outChannels, inChannels])
+            Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
+        }
         if usesWinograd { return winogradBackward(dy, x, g, needsInputGradient: needsInputGradient) }
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
         let workers = Parallel.workers(for: batch)
@@ -292,4 +309,6 @@ public final class Conv2d: Layer {
 /// Scratch shared by the convolutions of one network (Conv2d.winogradPool).
 final class WinogradPool {
     var buffers: [(v: Tensor, m: Tensor)] = []
+    /// The blocked operands of training's oneDNN passes (Conv2d+OneDNN.swift).
+    let oneDNN = OneDNNBuffers()
 }

@@ -24,6 +24,12 @@ public enum OneDNN {
     /// sets LETHE_ONEDNN=0). Off, inference runs the engine's own Winograd and im2col kernels (tests compare both).
     nonisolated(unsafe) public static var enabled: Bool = getenv("LETHE_ONEDNN").map { String(cString: $0) != "0" } ?? true
 
+    /// Whether training runs 3×3 stride-1 convolutions on at least 16 channels through oneDNN's Winograd
+    /// (Conv2d+OneDNN.swift; default: yes, unless the environment sets LETHE_ONEDNN_TRAINING=0 or LETHE_ONEDNN=0).
+    /// Off, training runs the engine's own F(2×2).
+    nonisolated(unsafe) public static var trainingEnabled: Bool = enabled
+        && (getenv("LETHE_ONEDNN_TRAINING").map { String(cString: $0) != "0" } ?? true)
+
     /// The CPU engine, or nil when oneDNN cannot create one (inference then runs the engine's own kernels).
     nonisolated(unsafe) static let engine: dnnl_engine_t? = {
         var engine: dnnl_engine_t?
@@ -141,5 +147,6 @@ final class OneDNNPrimitive {
 /// oneDNN's argument indices (dnnl_types.h's DNNL_ARG_… macros).
 enum OneDNNArgument {
     static let src: Int32 = 1, dst: Int32 = 17, weights: Int32 = 33, bias: Int32 = 41, scratchpad: Int32 = 80
+    static let diffSrc: Int32 = 129, diffDst: Int32 = 145, diffWeights: Int32 = 161
     static let from: Int32 = src, to: Int32 = dst
 }

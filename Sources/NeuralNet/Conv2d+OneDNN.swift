@@ -1,0 +1,235 @@
+// Training's 3×3 stride-1 convolutions on at least 16 channels through oneDNN's Winograd F(4×4, 3×3)
+// (jit_wino_4x3: forward, backward data and backward weights), Docs/Architecture.md §2.3. The layer keeps PyTorch's
+// NCHW tensors and its own parameter and gradient buffers; each pass reorders its operands into oneDNN's blocked
+// layout (nChw16c) in buffers the network's convolutions share, runs the primitive, and reorders the result back.
+// The fused ReLU's mask and the bias gradient are the engine's own (as in Conv2d+Winograd.swift).
+import CDNNL
+import Tensor
+
+extension Conv2d {
+    /// Whether training runs this layer through oneDNN: a Winograd layer on at least 16 channels each way (oneDNN's
+    /// 16-channel blocks), with OneDNN.trainingEnabled and an engine.
+    var trainsOnOneDNN: Bool {
+        usesWinograd && inChannels >= 64 && outChannels >= 64 && OneDNN.trainingEnabled && OneDNN.engine != nil
+    }
+
+    /// The forward pass through oneDNN into `output`; false (and nothing written) when oneDNN cannot build it.
+    func oneDNNForward(_ x: Tensor, _ g: ConvGeometry) -> Bool {
+        do {
+            let plan = try oneDNNPlan(g)
+            let buffers = winogradPool.oneDNN
+            try plan.xPlain.point(at: UnsafeMutableRawPointer(x.data))
+            try plan.xBlocked.point(at: buffers.buffer(0, bytes: OneDNN.size(plan.xBlocked.descriptor)))
+            try plan.xIn.execute(plan.stream, [(OneDNNArgument.from, plan.xPlain), (OneDNNArgument.to, plan.xBlocked)])
+            try plan.wPlain.point(at: UnsafeMutableRawPointer(weight))
+            try plan.wForward.point(at: buffers.buffer(3, bytes: OneDNN.size(plan.wForward.descriptor)))
+            try plan.wIn.execute(plan.stream, [(OneDNNArgument.from, plan.wPlain), (OneDNNArgument.to, plan.wForward)])
+            try plan.yBlocked.point(at: buffers.buffer(1, bytes: OneDNN.size(plan.yBlocked.descriptor)))
+            var args = [(OneDNNArgument.src, plan.xBlocked), (OneDNNArgument.weights, plan.wForward),
+                        (OneDNNArgument.dst, plan.yBlocked)]
+            if let b = plan.bias {
+                try b.point(at: UnsafeMutableRawPointer(bias!))
+                args.append((OneDNNArgument.bias, b))
+            }
+            try plan.scratchpad.point(at: buffers.buffer(5, bytes: plan.scratchpadBytes))
+            args.append((OneDNNArgument.scratchpad, plan.scratchpad))
+            try plan.forward.execute(plan.stream, args)
+            try plan.yPlain.point(at: UnsafeMutableRawPointer(output.data))
+            try plan.yOut.execute(plan.stream, [(OneDNNArgument.from, plan.yBlocked), (OneDNNArgument.to, plan.yPlain)])
+            return true
+        } catch {
+            oneDNNTraining = nil
+            return false
+        }
+    }
+
+    /// The backward pass through oneDNN: accumulates dW and db (after the fused ReLU's mask, applied to dy in place)
+    /// and returns dx when asked. Nothing is accumulated unless every oneDNN call succeeded, so a caller can fall
+    /// back to the engine's own backward pass when this throws.
+    func oneDNNBackward(_ dy: Tensor, _ x: Tensor, _ g: ConvGeometry, needsInputGradient: Bool) throws -> Tensor? {
+        let plan = try oneDNNPlan(g)
+        let buffers = winogradPool.oneDNN
+        let plane = g.outHeight * g.outWidth, d = dy.data, y = output.data, batch = self.batch, outChannels = self.outChannels
+        if fusedReLU {  // idempotent: a fallback may mask again
+            Parallel.forEach(batch * outChannels) { i in _ = Kernels.maskedSum(d + i * plane, where: y + i * plane, plane) }
+        }
+        // dy and x into the blocked layout (x again: keeping every layer's blocked input would double training's
+        // activation memory), then ∂L/∂W into a plain [out, in, 3, 3] buffer.
+        try plan.dyPlain.point(at: UnsafeMutableRawPointer(d))
+        try plan.dyBlocked.point(at: buffers.buffer(1, bytes: OneDNN.size(plan.dyBlocked.descriptor)))
+        try plan.dyIn.execute(plan.stream, [(OneDNNArgument.from, plan.dyPlain), (OneDNNArgument.to, plan.dyBlocked)])
+        try plan.xPlain.point(at: UnsafeMutableRawPointer(x.data))
+        try plan.xBlockedBackward.point(at: buffers.buffer(0, bytes: OneDNN.size(plan.xBlockedBackward.descriptor)))
+        try plan.xInBackward.execute(plan.stream, [(OneDNNArgument.from, plan.xPlain), (OneDNNArgument.to, plan.xBlockedBackward)])
+        try plan.dwBlocked.point(at: buffers.buffer(4, bytes: OneDNN.size(plan.dwBlocked.descriptor)))
+        try plan.scratchpad.point(at: buffers.buffer(5, bytes: plan.scratchpadBytes))
+        try plan.backwardWeights.execute(plan.stream, [
+            (OneDNNArgument.src, plan.xBlockedBackward), (OneDNNArgument.diffDst, plan.dyBlocked),
+            (OneDNNArgument.diffWeights, plan.dwBlocked), (OneDNNArgument.scratchpad, plan.scratchpad)])
+        let weightCount = outChannels * patchSize
+        let dwPlain = buffers.buffer(6, bytes: weightCount * MemoryLayout<Float>.size)
+        try plan.dwPlain.point(at: dwPlain)
+        try plan.dwOut.execute(plan.stream, [(OneDNNArgument.from, plan.dwBlocked), (OneDNNArgument.to, plan.dwPlain)])
+        if needsInputGradient {
+            try plan.wPlain.point(at: UnsafeMutableRawPointer(weight))
+            try plan.wBackward.point(at: buffers.buffer(3, bytes: OneDNN.size(plan.wBackward.descriptor)))
+            try plan.wInBackward.execute(plan.stream, [(OneDNNArgument.from, plan.wPlain), (OneDNNArgument.to, plan.wBackward)])
+            try plan.dxBlocked.point(at: buffers.buffer(2, bytes: OneDNN.size(plan.dxBlocked.descriptor)))
+            try plan.backwardData.execute(plan.stream, [
+                (OneDNNArgument.diffDst, plan.dyBlocked), (OneDNNArgument.weights, plan.wBackward),
+                (OneDNNArgument.diffSrc, plan.dxBlocked), (OneDNNArgument.scratchpad, plan.scratchpad)])
+            dInput.resize([batch, inChannels, g.height, g.width])
+            try plan.dxPlain.point(at: UnsafeMutableRawPointer(dInput.data))
+            try plan.dxOut.execute(plan.stream, [(OneDNNArgument.from, plan.dxBlocked), (OneDNNArgument.to, plan.dxPlain)])
+        }
+        // Every call succeeded: accumulate.
+        let dw = UnsafePointer(dwPlain.assumingMemoryBound(to: Float.self)), dWeight = self.dWeight!
+        Parallel.forEachChunk(weightCount, minimumChunk: 1 << 14) { r in for i in r { dWeight[i] += dw[i] } }
+        if let dBias = self.dBias {
+            Parallel.forEach(outChannels) { o in
+                var sum: Float = 0
+                for b in 0..<batch { sum += Kernels.sum(d + (b * outChannels + o) * plane, plane) }
+                dBias[o] += sum
+            }
+        }
+        return needsInputGradient ? dInput : nil
+    }
+
+    /// This layer's primitives for the batch, image size and thread count (rebuilt when one changes).
+    private func oneDNNPlan(_ g: ConvGeometry) throws -> OneDNNTrainingPlan {
+        let threads = Parallel.threads
+        OneDNN.useThreads(threads)
+        if let plan = oneDNNTraining, plan.batch == batch, plan.height == g.height, plan.width == g.width, plan.threads == threads {
+            return plan
+        }
+        let plan = try OneDNNTrainingPlan(self, batch: batch, height: g.height, width: g.width, threads: threads)
+        oneDNNTraining = plan
+        return plan
+    }
+}
+
+/// Buffers a network's oneDNN training passes share (Conv2d.winogradPool): each grows to the largest layer's need,
+/// and nothing in them outlives one pass but x's and y's blocked forms, which the next pass overwrites.
+final class OneDNNBuffers {
+    private var buffers: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
+
+    /// Buffer `index`, at least `bytes` long (64-byte aligned; its contents are not kept when it grows).
+    func buffer(_ index: Int, bytes: Int) -> UnsafeMutableRawPointer {
+        while buffers.count <= index { buffers.append((UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64), 64)) }
+        if buffers[index].bytes < bytes {
+            buffers[index].pointer.deallocate()
+            buffers[index] = (UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64), bytes)
+        }
+        return buffers[index].pointer
+    }
+
+    deinit { for b in buffers { b.pointer.deallocate() } }
+}
+
+/// One layer's oneDNN primitives and memory descriptors for one batch, image size and thread count. Memories point
+/// at the caller's tensors or the shared buffers only while a pass runs.
+final class OneDNNTrainingPlan {
+    let batch: Int, height: Int, width: Int, threads: Int
+    let stream: dnnl_stream_t
+    let forward: OneDNNPrimitive, backwardData: OneDNNPrimitive, backwardWeights: OneDNNPrimitive
+    let xPlain: OneDNNMemory, yPlain: OneDNNMemory, dyPlain: OneDNNMemory, dxPlain: OneDNNMemory  // NCHW
+    let wPlain: OneDNNMemory, dwPlain: OneDNNMemory  // [out, in, 3, 3]
+    let bias: OneDNNMemory?
+    let xBlocked: OneDNNMemory, yBlocked: OneDNNMemory, wForward: OneDNNMemory
+    let dyBlocked: OneDNNMemory, xBlockedBackward: OneDNNMemory, dwBlocked: OneDNNMemory
+    let wBackward: OneDNNMemory, dxBlocked: OneDNNMemory
+    let scratchpad: OneDNNMemory
+    let scratchpadBytes: Int
+    let xIn: OneDNNPrimitive, wIn: OneDNNPrimitive, yOut: OneDNNPrimitive
+    let dyIn: OneDNNPrimitive, xInBackward: OneDNNPrimitive, dwOut: OneDNNPrimitive, wInBackward: OneDNNPrimitive, dxOut: OneDNNPrimitive
+
+    init(_ conv: Conv2d, batch: Int, height: Int, width: Int, threads: Int) throws {
+        (self.batch, self.height, self.width, self.threads) = (batch, height, width, threads)
+        var s: dnnl_stream_t?
+        try OneDNN.check(dnnl_stream_create(&s, OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        stream = s!
+        let xDims = [batch, conv.inChannels, height, width], yDims = [batch, conv.outChannels, height, width]
+        let wDims = [conv.outChannels, conv.inChannels, 3, 3]
+        var src = try OneDNN.descriptor(xDims, dnnl_nChw16c), dst = try OneDNN.descriptor(yDims, dnnl_nChw16c)
+        var wei = try OneDNN.descriptor(wDims, dnnl_format_tag_any)
+        var biasDescriptor = try OneDNN.descriptor([conv.outChannels], dnnl_x)
+        let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
+        var attr: dnnl_primitive_attr_t?
+        try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        var ops: dnnl_post_ops_t?
+        try OneDNN.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
+        defer { dnnl_post_ops_destroy(ops) }
+        if conv.fusedReLU {
+            try OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+        }
+        try OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
+        var plainAttr: dnnl_primitive_attr_t?
+        try OneDNN.check(dnnl_primitive_attr_create(&plainAttr), "dnnl_primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(plainAttr) }
+        try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(plainAttr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+
+        var fd = dnnl_convolution_desc_t()
+        try withUnsafeMutablePointer(to: &biasDescriptor) { b in
+            try OneDNN.check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_winograd, &src, &wei,
+                                                                conv.hasBias ? b : nil, &dst, strides, padding, padding),
+                             "dnnl_convolution_forward_desc_init")
+        }
+        var fpd: dnnl_primitive_desc_t?
+        try OneDNN.check(dnnl_primitive_desc_create(&fpd, &fd, attr, OneDNN.engine, nil), "dnnl_primitive_desc_create (Winograd forward)")
+        defer { dnnl_primitive_desc_destroy(fpd) }
+        var bd = dnnl_convolution_desc_t()
+        try OneDNN.check(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_winograd, &src, &wei, &dst, strides, padding, padding),
+                         "dnnl_convolution_backward_data_desc_init")
+        var bdpd: dnnl_primitive_desc_t?
+        try OneDNN.check(dnnl_primitive_desc_create(&bdpd, &bd, plainAttr, OneDNN.engine, fpd), "dnnl_primitive_desc_create (Winograd backward data)")
+        defer { dnnl_primitive_desc_destroy(bdpd) }
+        var wd = dnnl_convolution_desc_t()
+        try OneDNN.check(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_winograd, &src, &wei, nil, &dst, strides, padding, padding),
+                         "dnnl_convolution_backward_weights_desc_init")
+        var bwpd: dnnl_primitive_desc_t?
+        try OneDNN.check(dnnl_primitive_desc_create(&bwpd, &wd, plainAttr, OneDNN.engine, fpd), "dnnl_primitive_desc_create (Winograd backward weights)")
+        defer { dnnl_primitive_desc_destroy(bwpd) }
+
+        func md(_ pd: dnnl_primitive_desc_t?, _ what: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(pd, what, 0)!.pointee }
+        forward = try OneDNNPrimitive(fpd!)
+        backwardData = try OneDNNPrimitive(bdpd!)
+        backwardWeights = try OneDNNPrimitive(bwpd!)
+        scratchpadBytes = max(64, forward.scratchpadBytes, backwardData.scratchpadBytes, backwardWeights.scratchpadBytes)
+        let scratch = [fpd, bdpd, bwpd].map { md($0, dnnl_query_scratchpad_md) }.max { OneDNN.size($0) < OneDNN.size($1) }!
+        scratchpad = try OneDNNMemory(OneDNN.size(scratch) > 0 ? scratch : try OneDNN.descriptor([64], dnnl_x), data: nil)
+
+        let xPlainD = try OneDNN.descriptor(xDims, dnnl_nchw), yPlainD = try OneDNN.descriptor(yDims, dnnl_nchw)
+        let wPlainD = try OneDNN.descriptor(wDims, dnnl_oihw)
+        xPlain = try OneDNNMemory(xPlainD, data: nil)
+        yPlain = try OneDNNMemory(yPlainD, data: nil)
+        dyPlain = try OneDNNMemory(yPlainD, data: nil)
+        dxPlain = try OneDNNMemory(xPlainD, data: nil)
+        wPlain = try OneDNNMemory(wPlainD, data: nil)
+        dwPlain = try OneDNNMemory(wPlainD, data: nil)
+        bias = conv.hasBias ? try OneDNNMemory(biasDescriptor, data: nil) : nil
+        xBlocked = try OneDNNMemory(md(fpd, dnnl_query_src_md), data: nil)
+        wForward = try OneDNNMemory(md(fpd, dnnl_query_weights_md), data: nil)
+        yBlocked = try OneDNNMemory(md(fpd, dnnl_query_dst_md), data: nil)
+        dyBlocked = try OneDNNMemory(md(bwpd, dnnl_query_diff_dst_md), data: nil)
+        xBlockedBackward = try OneDNNMemory(md(bwpd, dnnl_query_src_md), data: nil)
+        dwBlocked = try OneDNNMemory(md(bwpd, dnnl_query_diff_weights_md), data: nil)
+        wBackward = try OneDNNMemory(md(bdpd, dnnl_query_weights_md), data: nil)
+        dxBlocked = try OneDNNMemory(md(bdpd, dnnl_query_diff_src_md), data: nil)
+        // Backward data reads dy in backward weights' layout (both nChw16c here); checked rather than assumed.
+        guard OneDNN.equal(md(bdpd, dnnl_query_diff_dst_md), dyBlocked.descriptor) else {
+            throw OneDNNError(call: "backward data and backward weights want dy in different layouts", status: 3)
+        }
+        xIn = try .reorder(from: xPlainD, to: xBlocked.descriptor)
+        wIn = try .reorder(from: wPlainD, to: wForward.descriptor)
+        yOut = try .reorder(from: yBlocked.descriptor, to: yPlainD)
+        dyIn = try .reorder(from: yPlainD, to: dyBlocked.descriptor)
+        xInBackward = try .reorder(from: xPlainD, to: xBlockedBackward.descriptor)
+        dwOut = try .reorder(from: dwBlocked.descriptor, to: wPlainD)
+        wInBackward = try .reorder(from: wPlainD, to: wBackward.descriptor)
+        dxOut = try .reorder(from: dxBlocked.descriptor, to: xPlainD)
+    }
+
+    deinit { dnnl_stream_destroy(stream) }
+}
