@@ -6,10 +6,10 @@ import Tensor
 public final class BasicBlock: Composite, Layer {
     /// Input channels, output channels, and the first convolution's (and downsample's) stride.
     public let inPlanes: Int, planes: Int, stride: Int
-    private let conv1: Conv2d, bn1: BatchNorm, relu1 = Activation(.relu)
-    private let conv2: Conv2d, bn2: BatchNorm, relu2 = Activation(.relu)
+    private let conv1: Conv2d, bn1: BatchNorm  // bn1 applies the first ReLU (BatchNorm.fusedReLU)
+    private let conv2: Conv2d, bn2: BatchNorm
     private let downsample: (conv: Conv2d, bn: BatchNorm)?
-    private let sum = Tensor(shape: [0])  // [B, planes, Ho, Wo]: main path + shortcut, before the last ReLU
+    private let sum = Tensor(shape: [0])  // [B, planes, Ho, Wo]: relu(main path + shortcut), the block's output
     private let dInput = Tensor(shape: [0])  // [B, inPlanes, H, W]
 
     public init(inPlanes: Int, planes: Int, stride: Int) {
@@ -19,6 +19,7 @@ public final class BasicBlock: Composite, Layer {
         conv1 = Conv2d(inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1, bias: false,
                        initialization: .kaimingNormalFanOut)
         bn1 = BatchNorm(features: planes, spatialDims: 2)
+        bn1.fusedReLU = true
         conv2 = Conv2d(inChannels: planes, outChannels: planes, kernel: 3, stride: 1, padding: 1, bias: false,
                        initialization: .kaimingNormalFanOut)
         bn2 = BatchNorm(features: planes, spatialDims: 2)
@@ -46,19 +47,25 @@ public final class BasicBlock: Composite, Layer {
         return conv1.multiplyAdds(for: s) + conv2.multiplyAdds(for: out) + (downsample?.conv.multiplyAdds(for: s) ?? 0)
     }
 
-    /// out = relu(main path + shortcut) of x [B, inPlanes, H, W] → [B, planes, Ho, Wo]; every sublayer caches what backward needs.
+    /// out = relu(main path + shortcut) of x [B, inPlanes, H, W] → [B, planes, Ho, Wo]; every sublayer caches what
+    /// backward needs. Both ReLUs are folded: the first into bn1, the last into the sum (the same values as separate
+    /// ReLU layers, two tensors and four passes over memory fewer).
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var h = conv1.forward(x, training: training)
         h = bn1.forward(h, training: training)
-        h = relu1.forward(h, training: training)
         h = conv2.forward(h, training: training)
         h = bn2.forward(h, training: training)
         var shortcut = x
         if let downsample { shortcut = downsample.bn.forward(downsample.conv.forward(x, training: training), training: training) }
         sum.resize(h.shape)
         let n = h.count, a = h.data, b = shortcut.data, s = sum.data
-        Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in for i in r { s[i] = a[i] + b[i] } }
-        return relu2.forward(sum, training: training)
+        Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in
+            for i in r {
+                let v = a[i] + b[i]
+                s[i] = v > 0 ? v : 0  // as Kernels.relu
+            }
+        }
+        return sum
     }
 
     /// Inference only (Network.predict): each BatchNorm, the sum and both ReLUs folded into the convolutions'
@@ -84,13 +91,15 @@ public final class BasicBlock: Composite, Layer {
 
     var convolutions: [Conv2d] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
 
-    /// Back through the last ReLU, then both paths; dx [B, inPlanes, H, W] is their sum (nil when not needed).
+    /// Back through the last ReLU (dy masked in place: it is this layer's to consume), then both paths; dx
+    /// [B, inPlanes, H, W] is their sum (nil when not needed).
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        let dSum = relu2.backward(dy, needsInputGradient: true)!
-        // Main path.
+        let d = dy.data, s = sum.data
+        Parallel.forEachChunk(dy.count, minimumChunk: 1 << 15) { r in Kernels.reluBackward(s + r.lowerBound, d + r.lowerBound, d + r.lowerBound, r.count) }
+        let dSum = dy
+        // Main path (bn1 masks by the first ReLU).
         var g = bn2.backward(dSum, needsInputGradient: true)!
         g = conv2.backward(g, needsInputGradient: true)!
-        g = relu1.backward(g, needsInputGradient: true)!
         g = bn1.backward(g, needsInputGradient: true)!
         let dMain = conv1.backward(g, needsInputGradient: needsInputGradient)
         // Shortcut.

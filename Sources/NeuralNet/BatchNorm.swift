@@ -23,6 +23,10 @@ public final class BatchNorm: Layer {
     private var wasTraining = false
     private let output = Tensor(shape: [0])
     private let dInput = Tensor(shape: [0])
+    /// A ReLU right after this layer is folded in (Network.fuse, BasicBlock): forward writes relu(γ·x̂ + β), and
+    /// backward masks dy where that was 0 — recomputing γ·x̂ + β from the saved x̂, the same float operations, so
+    /// the mask and every gradient keep their bits — saving the ReLU's output tensor and its two passes over memory.
+    public var fusedReLU = false
 
     public init(features: Int, spatialDims: Int) {
         self.features = features
@@ -79,7 +83,7 @@ public final class BatchNorm: Layer {
         wasTraining = training
         let xin = x.data, y = output.data, xhat = normalized.data
         let gamma = self.gamma!, beta = self.beta!, runningMean = self.runningMean!, runningVar = self.runningVar!
-        let eps = epsilon, m = momentum
+        let eps = epsilon, m = momentum, relu = fusedReLU
         invStd.withUnsafeMutableBufferPointer { inv in
             let inv = inv.baseAddress!
             Parallel.forEach(c) { ch in
@@ -105,10 +109,19 @@ public final class BatchNorm: Layer {
                 let g = gamma[ch], bt = beta[ch]
                 for b in 0..<batch {
                     let o = (b * c + ch) * spatial
-                    for i in 0..<spatial {
-                        let h = (xin[o + i] - mean) * istd
-                        xhat[o + i] = h
-                        y[o + i] = g * h + bt
+                    if relu {
+                        for i in 0..<spatial {
+                            let h = (xin[o + i] - mean) * istd
+                            xhat[o + i] = h
+                            let v = g * h + bt
+                            y[o + i] = v > 0 ? v : 0  // as Kernels.relu
+                        }
+                    } else {
+                        for i in 0..<spatial {
+                            let h = (xin[o + i] - mean) * istd
+                            xhat[o + i] = h
+                            y[o + i] = g * h + bt
+                        }
                     }
                 }
             }
@@ -128,18 +141,23 @@ public final class BatchNorm: Layer {
     private let evaluationInvStd = Tensor(shape: [0])
 
     /// Accumulates dγ, dβ and returns dx (through the batch statistics in training, the running ones in evaluation), or nil.
+    /// With the fused ReLU, dy is first masked in place (it is this layer's to consume), plane by plane while the
+    /// plane is in cache.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let batch = dy.rows, c = features
         let spatial = dy.rowSize / c
         let n = Float(batch * spatial)
         dInput.resize(dy.shape)
         let d = dy.data, xhat = normalized.data, dx = dInput.data
-        let gamma = self.gamma!, dGamma = self.dGamma!, dBeta = self.dBeta!, training = wasTraining
+        let gamma = self.gamma!, beta = self.beta!, dGamma = self.dGamma!, dBeta = self.dBeta!, training = wasTraining
+        let relu = fusedReLU
         invStd.withUnsafeBufferPointer { inv in
             Parallel.forEach(c) { ch in
                 var sumDy: Float = 0, sumDyXhat: Float = 0
+                let g = gamma[ch], bt = beta[ch]
                 for b in 0..<batch {
                     let o = (b * c + ch) * spatial
+                    if relu { for i in 0..<spatial where !(g * xhat[o + i] + bt > 0) { d[o + i] = 0 } }
                     sumDy += Kernels.sum(d + o, spatial)
                     sumDyXhat += Kernels.dot(d + o, xhat + o, spatial)
                 }

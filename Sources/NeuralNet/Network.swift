@@ -53,6 +53,9 @@ public final class Network {
             } else if let linear = previous as? Linear {
                 linear.fusedReLU = true
                 relu.fused = true
+            } else if let bn = previous as? BatchNorm {
+                bn.fusedReLU = true
+                relu.fused = true
             }
         }
     }

@@ -53,6 +53,8 @@ final class OneDNNSegment {
     let outputBuffer: Int
     private let output = Tensor(shape: [0])  // [B, C, H, W] (PyTorch's layout)
     private var plans: [PlanKey: Plan] = [:]
+    /// The activation buffers and scratchpad every plan runs in (one plan runs at a time).
+    private let buffers = OneDNNBuffers()
     private var planOrder: [PlanKey] = []
     /// Each convolution's folded weights and bias in the layouts its plans' primitives want (oneDNN's Winograd
     /// layout can differ with the batch), shared by the plans that want the same one.
@@ -132,8 +134,9 @@ final class OneDNNSegment {
             plan = try Plan(self, inputShape: x.shape)
             plans[key] = plan
             planOrder.append(key)
-            // Two plans: the full batch and a last, shorter one. Older ones are dropped with their buffers.
-            while planOrder.count > 2 { plans[planOrder.removeFirst()] = nil }
+            // Plans are primitives and descriptors only (the buffers are the segment's): the last four batch
+            // shapes are kept, so a predict call's full and last batches, and another call's, reuse theirs.
+            while planOrder.count > 4 { plans[planOrder.removeFirst()] = nil }
         }
         var bound: [(OneDNNMemory, OneDNNMemory)?] = []
         for (i, op) in plan.operations.enumerated() {
@@ -145,13 +148,13 @@ final class OneDNNSegment {
             if entry == nil {
                 entry = try FoldedWeights(weightsDescriptor, bias: biasDescriptor)
                 weights[i, default: []].append(entry!)
-                if weights[i]!.count > 2 { weights[i]!.removeFirst() }  // as many layouts as plans
+                if weights[i]!.count > 4 { weights[i]!.removeFirst() }  // at most one layout per plan
             }
             if entry!.version != weightsVersion { try fold(i, into: entry!) }
             bound.append((entry!.memory, entry!.bias))
         }
         output.resize(plan.outputShape)
-        try plan.execute(x, weights: bound, into: output)
+        try plan.execute(x, weights: bound, buffers: buffers, into: output)
         return output
     }
 
@@ -240,6 +243,8 @@ final class OneDNNSegment {
         struct Operation {
             let primitive: OneDNNPrimitive
             let source: OneDNNMemory, destination: OneDNNMemory
+            /// The buffers source (nil: the caller's input) and destination point at while the plan runs.
+            let sourceBuffer: Int?, destinationBuffer: Int
             /// The layouts of a convolution's weights and bias (nil for a pooling).
             let weightsDescriptor: dnnl_memory_desc_t?, biasDescriptor: dnnl_memory_desc_t?
         }
@@ -249,8 +254,10 @@ final class OneDNNSegment {
         private let input: OneDNNMemory  // the caller's x, [B, C, H, W]
         private let inputReorder: (OneDNNPrimitive, OneDNNMemory)?  // x into buffer 0's blocked layout
         private let outputReorder: (OneDNNPrimitive, OneDNNMemory, OneDNNMemory)  // last buffer → the caller's layout
-        private let buffers: [UnsafeMutableRawPointer]
+        private let outputBuffer: Int
+        private let bytes: [Int]  // each buffer's size for this plan
         private let scratchpad: OneDNNMemory?
+        private let scratchpadBytes: Int
 
         init(_ segment: OneDNNSegment, inputShape: [Int]) throws {
             let batch = inputShape[0]
@@ -276,7 +283,7 @@ final class OneDNNSegment {
                     outShape = try conv.outputShape(for: inShape)
                     pd = try Self.convolution(conv, batch: batch, inShape: inShape, outShape: outShape,
                                               sourceTag: c.source == .input ? dnnl_nchw : dnnl_nChw16c, relu: relu,
-                                              sum: addsDestination)
+                                              sum: addsDestination, weightsHint: segment.weights[i]?.last?.memory.descriptor)
                 case .maxPool(let pool):
                     outShape = try pool.outputShape(for: inShape)
                     pd = try Self.maxPool(pool, batch: batch, inShape: inShape, outShape: outShape)
@@ -291,13 +298,9 @@ final class OneDNNSegment {
                 shape = outShape
             }
             outputShape = [batch] + shape
-            buffers = try bytes.map { n in
-                var p: UnsafeMutableRawPointer?
-                guard posix_memalign(&p, 64, max(n, 64)) == 0, let p else { throw OneDNNError(call: "posix_memalign", status: 1) }
-                return p
-            }
+            self.bytes = bytes
             if let inputLayout {
-                inputReorder = (try OneDNNPrimitive.reorder(from: plainInput, to: inputLayout), try OneDNNMemory(inputLayout, data: buffers[0]))
+                inputReorder = (try OneDNNPrimitive.reorder(from: plainInput, to: inputLayout), try OneDNNMemory(inputLayout, data: nil))
             } else {
                 inputReorder = nil
             }
@@ -312,31 +315,42 @@ final class OneDNNSegment {
                 let srcMemory: OneDNNMemory
                 switch source {
                 case .input: srcMemory = input
-                case .buffer(let b): srcMemory = try OneDNNMemory(src, data: buffers[b])
+                case .buffer: srcMemory = try OneDNNMemory(src, data: nil)
                 }
+                var sourceBuffer: Int?
+                if case .buffer(let b) = source { sourceBuffer = b }
                 let weights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)?.pointee
                 operations.append(Operation(
-                    primitive: primitive, source: srcMemory, destination: try OneDNNMemory(dst, data: buffers[destination]),
+                    primitive: primitive, source: srcMemory, destination: try OneDNNMemory(dst, data: nil),
+                    sourceBuffer: sourceBuffer, destinationBuffer: destination,
                     weightsDescriptor: weights.flatMap { OneDNN.size($0) > 0 ? $0 : nil },
                     biasDescriptor: dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1)?.pointee))
             }
             self.operations = operations
-            scratchpad = try scratch.map { try OneDNNMemory($0) }
+            scratchpad = try scratch.map { try OneDNNMemory($0, data: nil) }
+            scratchpadBytes = scratch.map(OneDNN.size) ?? 0
             let last = operations.last!.destination.descriptor
             let plainOutput = try OneDNN.descriptor(outputShape, dnnl_nchw)
             outputReorder = (try OneDNNPrimitive.reorder(from: last, to: plainOutput),
-                             try OneDNNMemory(last, data: buffers[segment.outputBuffer]), try OneDNNMemory(plainOutput, data: nil))
+                             try OneDNNMemory(last, data: nil), try OneDNNMemory(plainOutput, data: nil))
+            outputBuffer = segment.outputBuffer
         }
 
-        deinit {
-            for b in buffers { free(b) }
-            dnnl_stream_destroy(stream)
-        }
+        deinit { dnnl_stream_destroy(stream) }
 
-        /// Runs the segment on x into `output` ([B, C, H, W], sized by the caller).
-        func execute(_ x: Tensor, weights: [(OneDNNMemory, OneDNNMemory)?], into output: Tensor) throws {
+        /// Runs the segment on x into `output` ([B, C, H, W], sized by the caller), in the segment's `buffers`
+        /// (shared by its plans: one runs at a time).
+        func execute(_ x: Tensor, weights: [(OneDNNMemory, OneDNNMemory)?], buffers: OneDNNBuffers, into output: Tensor) throws {
+            let slots = bytes.indices.map { buffers.buffer($0, bytes: bytes[$0]) }
+            for op in operations {
+                if let b = op.sourceBuffer { try op.source.point(at: slots[b]) }
+                try op.destination.point(at: slots[op.destinationBuffer])
+            }
+            if let scratchpad { try scratchpad.point(at: buffers.buffer(bytes.count, bytes: scratchpadBytes)) }
+            try outputReorder.1.point(at: slots[outputBuffer])
             try input.point(at: UnsafeMutableRawPointer(x.data))
             if let (reorder, blocked) = inputReorder {
+                try blocked.point(at: slots[0])
                 try reorder.execute(stream, [(OneDNNArgument.from, input), (OneDNNArgument.to, blocked)])
             }
             for (op, weights) in zip(operations, weights) {
@@ -373,9 +387,9 @@ final class OneDNNSegment {
         /// least 16 channels when oneDNN has it for this CPU, its direct kernels otherwise; BatchNorm in the weights,
         /// then the sum (residual) and ReLU as post-ops. Scratch memory is the segment's (user scratchpad mode).
         static func convolution(_ conv: Conv2d, batch: Int, inShape: [Int], outShape: [Int], sourceTag: dnnl_format_tag_t,
-                                relu: Bool, sum: Bool) throws -> dnnl_primitive_desc_t {
+                                relu: Bool, sum: Bool, weightsHint: dnnl_memory_desc_t?) throws -> dnnl_primitive_desc_t {
             var src = try OneDNN.descriptor([batch] + inShape, sourceTag)
-            var wei = try OneDNN.descriptor([conv.outChannels, conv.inChannels, conv.kernel, conv.kernel], dnnl_format_tag_any)
+            let any = try OneDNN.descriptor([conv.outChannels, conv.inChannels, conv.kernel, conv.kernel], dnnl_format_tag_any)
             var bia = try OneDNN.descriptor([conv.outChannels], dnnl_x)
             var dst = try OneDNN.descriptor([batch] + outShape, dnnl_nChw16c)
             let strides = [Int64(conv.stride), Int64(conv.stride)]
@@ -393,13 +407,19 @@ final class OneDNNSegment {
             if relu { try OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise") }
             try OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
             let winograd = conv.kernel == 3 && conv.stride == 1 && conv.padding == 1 && conv.inChannels >= 16
+            // The weights' layout of this layer's other plans first (oneDNN's Winograd layout can depend on the
+            // batch; the same one lets every plan share one folded copy), then whatever the kernel prefers.
+            let layouts = (weightsHint.map { [$0] } ?? []) + [any]
             for algorithm in winograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct] {
+              for layout in layouts {
+                var wei = layout
                 var cd = dnnl_convolution_desc_t()
                 try OneDNN.check(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, algorithm, &src, &wei, &bia, &dst,
                                                                     strides, padLeft, padLeft),
                                  "dnnl_convolution_forward_desc_init")
                 var pd: dnnl_primitive_desc_t?
                 if dnnl_primitive_desc_create(&pd, &cd, attr, OneDNN.engine, nil) == dnnl_success { return pd! }
+              }
             }
             throw OneDNNError(call: "dnnl_primitive_desc_create (convolution \(conv.inChannels)→\(conv.outChannels), \(conv.kernel)×\(conv.kernel))", status: 3)
         }

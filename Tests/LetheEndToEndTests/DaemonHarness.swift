@@ -35,7 +35,18 @@ final class DaemonProcess {
         }
     }
 
-    func connect(_ framing: Framing = .lines) throws -> RawConnection { try RawConnection(path: socketPath, framing: framing) }
+    /// A connection to the daemon. The socket file appears at bind(), a moment before listen(): a connection
+    /// refused in that window (seen under load) is retried for up to 5 s.
+    func connect(_ framing: Framing = .lines) throws -> RawConnection {
+        let deadline = Date().addingTimeInterval(5)
+        while true {
+            do {
+                return try RawConnection(path: socketPath, framing: framing)
+            } catch let error as HarnessError where error.description.contains("refused") && Date() < deadline && process.isRunning {
+                usleep(20_000)
+            }
+        }
+    }
 
     func stop() {
         if process.isRunning { process.terminate() }

@@ -90,6 +90,41 @@ final class ConvolutionalLayerTests: XCTestCase {
     func testBatchNormGradientsInTrainingAndEvaluation() throws {
         try checkLayer(BatchNorm(features: 3, spatialDims: 2), inputShape: [4, 3, 2, 2])
         try checkLayer(BatchNorm(features: 5, spatialDims: 0), inputShape: [6, 5])
+        let fused = BatchNorm(features: 3, spatialDims: 2)
+        fused.fusedReLU = true
+        try checkLayer(fused, inputShape: [4, 3, 2, 2], eps: 1e-3)  // a smaller step: one of 1e-2 moves outputs across the kink
+    }
+
+    /// A BatchNorm with the ReLU folded in (Network.fuse, BasicBlock's bn1) gives the bits of BatchNorm then ReLU:
+    /// the output, the input gradient and γ's and β's gradients, in training and in evaluation.
+    func testBatchNormWithFusedReLUHasTheBitsOfBatchNormThenReLU() {
+        var rng = SeededGenerator(seed: 8)
+        let shape = [5, 4, 3, 6]
+        let x = Tensor(shape: shape, values: (0..<360).map { _ in rng.normal() })
+        let dyValues = (0..<360).map { _ in rng.normal() }
+        let params = (0..<8).map { _ in 1 + 0.5 * rng.normal() }, buffers: [Float] = [0.1, -0.2, 0.3, 0, 1, 2, 0.5, 1.5, 0]
+        for training in [true, false] {
+            var outputs: [[Float]] = [], inputGradients: [[Float]] = [], parameterGradients: [[Float]] = []
+            for fused in [false, true] {
+                var p = params, g = [Float](repeating: 0, count: 8), b = buffers
+                let bn = BatchNorm(features: 4, spatialDims: 2), relu = Activation(.relu)
+                bn.fusedReLU = fused
+                p.withUnsafeMutableBufferPointer { pp in g.withUnsafeMutableBufferPointer { gg in b.withUnsafeMutableBufferPointer { bb in
+                    bn.bind(parameters: pp.baseAddress!, gradients: gg.baseAddress!, buffers: bb.baseAddress!)
+                    var y = bn.forward(x, training: training)
+                    if !fused { y = relu.forward(y, training: training) }
+                    outputs.append(y.array)
+                    var dy = Tensor(shape: shape, values: dyValues)
+                    if !fused { dy = relu.backward(dy, needsInputGradient: true)! }
+                    inputGradients.append(bn.backward(dy, needsInputGradient: true)!.array)
+                } } }
+                parameterGradients.append(g)
+            }
+            XCTAssertTrue(outputs[0].contains(0) && outputs[0].contains { $0 > 0 }, "the ReLU must cut some values")
+            XCTAssertEqual(outputs[1].map(\.bitPattern), outputs[0].map(\.bitPattern), "output, training \(training)")
+            XCTAssertEqual(inputGradients[1].map(\.bitPattern), inputGradients[0].map(\.bitPattern), "dx, training \(training)")
+            XCTAssertEqual(parameterGradients[1].map(\.bitPattern), parameterGradients[0].map(\.bitPattern), "dγ, dβ, training \(training)")
+        }
     }
 
     /// PyTorch's semantics: batch statistics normalise; running stats move by momentum 0.1 with the unbiased variance.

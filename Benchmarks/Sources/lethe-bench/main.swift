@@ -68,7 +68,9 @@ if args[1] == "resnet18" {
     // resnet18 with the CIFAR stem; fmnist = the first Fashion-MNIST training examples (1×28×28), cifar = seeded
     // standard-normal 3×32×32 inputs with random labels. train: COUNT SGD batches of 128 after one untimed warm-up
     // batch; infer: Inference.predict over COUNT examples (its own batch rule, or BATCH) after an untimed warm-up
-    // prediction of 128. Peak memory is the process's, so run one workload per process.
+    // prediction of one such batch (each side warms up the batch shape it then times: PyTorch's 128, Lethe's rule's
+    // 108 or 139; the last, shorter batch stays cold on both sides). Peak memory is the process's, so run one
+    // workload per process.
     let mode = args[2], input = args[3], threads = Int(args[4])!, count = Int(args[5])!
     let forcedBatch = args.count > 6 ? Int(args[6])! : nil
     BLAS.setThreads(1)
@@ -105,7 +107,8 @@ if args[1] == "resnet18" {
         perImage = seconds / Double(count * 128)
         line += ["\"batches\":\(count)", "\"batch_s\":\(String(format: "%.4f", seconds / Double(count)))"]
     } else {
-        _ = try Inference.predict(network, on: source, indices: Array(0..<min(128, count)), batchSize: forcedBatch)
+        let warmUp = forcedBatch ?? Inference.batchSize(for: network)
+        _ = try Inference.predict(network, on: source, indices: Array(0..<min(warmUp, count)), batchSize: forcedBatch)
         network.profile = network.profile == nil ? nil : [:]
         let start = monotonicSeconds()
         _ = try Inference.predict(network, on: source, indices: Array(0..<count), batchSize: forcedBatch)
