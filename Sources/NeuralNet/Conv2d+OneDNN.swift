@@ -1,4 +1,4 @@
-// Training's 3×3 stride-1 convolutions on at least 16 channels through oneDNN's Winograd F(4×4, 3×3)
+// Training's 3×3 stride-1 convolutions on at least 64 channels through oneDNN's Winograd F(4×4, 3×3)
 // (jit_wino_4x3: forward, backward data and backward weights), Docs/Architecture.md §2.3. The layer keeps PyTorch's
 // NCHW tensors and its own parameter and gradient buffers; each pass reorders its operands into oneDNN's blocked
 // layout (nChw16c) in buffers the network's convolutions share, runs the primitive, and reorders the result back.
@@ -7,8 +7,10 @@ import CDNNL
 import Tensor
 
 extension Conv2d {
-    /// Whether training runs this layer through oneDNN: a Winograd layer on at least 16 channels each way (oneDNN's
-    /// 16-channel blocks), with OneDNN.trainingEnabled and an engine.
+    /// Whether training runs this layer through oneDNN: a Winograd layer on at least 64 channels each way, with
+    /// OneDNN.trainingEnabled and an engine. (Measured: on the cnn's 32→64 layer oneDNN was 1.5× slower than the
+    /// engine's F(2×2); resnet18's strided 3×3 and 1×1 layers on oneDNN's direct kernels, which OneDNNTrainingPlan
+    /// can also build, were 2–5% faster on 3×32×32 and 3% slower on 1×28×28, so they stay on im2col.)
     var trainsOnOneDNN: Bool {
         usesWinograd && inChannels >= 64 && outChannels >= 64 && OneDNN.trainingEnabled && OneDNN.engine != nil
     }
@@ -148,12 +150,15 @@ final class OneDNNTrainingPlan {
         var s: dnnl_stream_t?
         try OneDNN.check(dnnl_stream_create(&s, OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
         stream = s!
-        let xDims = [batch, conv.inChannels, height, width], yDims = [batch, conv.outChannels, height, width]
-        let wDims = [conv.outChannels, conv.inChannels, 3, 3]
+        let g = ConvGeometry(channels: conv.inChannels, height: height, width: width, kernelH: conv.kernel, kernelW: conv.kernel,
+                             stride: conv.stride, padding: conv.padding)
+        let xDims = [batch, conv.inChannels, height, width], yDims = [batch, conv.outChannels, g.outHeight, g.outWidth]
+        let wDims = [conv.outChannels, conv.inChannels, conv.kernel, conv.kernel]
+        let algorithm = conv.usesWinograd ? dnnl_convolution_winograd : dnnl_convolution_direct
         var src = try OneDNN.descriptor(xDims, dnnl_nChw16c), dst = try OneDNN.descriptor(yDims, dnnl_nChw16c)
         var wei = try OneDNN.descriptor(wDims, dnnl_format_tag_any)
         var biasDescriptor = try OneDNN.descriptor([conv.outChannels], dnnl_x)
-        let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
+        let strides = [Int64(conv.stride), Int64(conv.stride)], padding = [Int64(conv.padding), Int64(conv.padding)]
         var attr: dnnl_primitive_attr_t?
         try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
         defer { dnnl_primitive_attr_destroy(attr) }
@@ -172,7 +177,7 @@ final class OneDNNTrainingPlan {
 
         var fd = dnnl_convolution_desc_t()
         try withUnsafeMutablePointer(to: &biasDescriptor) { b in
-            try OneDNN.check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_winograd, &src, &wei,
+            try OneDNN.check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, algorithm, &src, &wei,
                                                                 conv.hasBias ? b : nil, &dst, strides, padding, padding),
                              "dnnl_convolution_forward_desc_init")
         }
@@ -180,13 +185,13 @@ final class OneDNNTrainingPlan {
         try OneDNN.check(dnnl_primitive_desc_create(&fpd, &fd, attr, OneDNN.engine, nil), "dnnl_primitive_desc_create (Winograd forward)")
         defer { dnnl_primitive_desc_destroy(fpd) }
         var bd = dnnl_convolution_desc_t()
-        try OneDNN.check(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_winograd, &src, &wei, &dst, strides, padding, padding),
+        try OneDNN.check(dnnl_convolution_backward_data_desc_init(&bd, algorithm, &src, &wei, &dst, strides, padding, padding),
                          "dnnl_convolution_backward_data_desc_init")
         var bdpd: dnnl_primitive_desc_t?
         try OneDNN.check(dnnl_primitive_desc_create(&bdpd, &bd, plainAttr, OneDNN.engine, fpd), "dnnl_primitive_desc_create (Winograd backward data)")
         defer { dnnl_primitive_desc_destroy(bdpd) }
         var wd = dnnl_convolution_desc_t()
-        try OneDNN.check(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_winograd, &src, &wei, nil, &dst, strides, padding, padding),
+        try OneDNN.check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &src, &wei, nil, &dst, strides, padding, padding),
                          "dnnl_convolution_backward_weights_desc_init")
         var bwpd: dnnl_primitive_desc_t?
         try OneDNN.check(dnnl_primitive_desc_create(&bwpd, &wd, plainAttr, OneDNN.engine, fpd), "dnnl_primitive_desc_create (Winograd backward weights)")

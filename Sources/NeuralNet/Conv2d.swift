@@ -241,8 +241,10 @@ public final class Conv2d: Layer {
                 // its own transformed weights.
                 oneDNNTraining = nil
             }
-            winogradWeights.resize([16, outChannels, inChannels])
-            Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
+            if usesWinograd {
+                winogradWeights.resize([16, outChannels, inChannels])
+                Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, into: winogradWeights.data)
+            }
         }
         if usesWinograd { return winogradBackward(dy, x, g, needsInputGradient: needsInputGradient) }
         let plane = g.outHeight * g.outWidth, imageSize = inChannels * g.height * g.width
