@@ -159,21 +159,7 @@ final class OneDNNTrainingPlan {
         var wei = try OneDNN.descriptor(wDims, dnnl_format_tag_any)
         var biasDescriptor = try OneDNN.descriptor([conv.outChannels], dnnl_x)
         let strides = [Int64(conv.stride), Int64(conv.stride)], padding = [Int64(conv.padding), Int64(conv.padding)]
-        var attr: dnnl_primitive_attr_t?
-        try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
-        defer { dnnl_primitive_attr_destroy(attr) }
-        try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
-        var ops: dnnl_post_ops_t?
-        try OneDNN.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
-        defer { dnnl_post_ops_destroy(ops) }
-        if conv.fusedReLU {
-            try OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
-        }
-        try OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
-        var plainAttr: dnnl_primitive_attr_t?
-        try OneDNN.check(dnnl_primitive_attr_create(&plainAttr), "dnnl_primitive_attr_create")
-        defer { dnnl_primitive_attr_destroy(plainAttr) }
-        try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(plainAttr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        let attr = try OneDNNAttributes(relu: conv.fusedReLU), plainAttr = try OneDNNAttributes()
 
         var fd = dnnl_convolution_desc_t()
         try withUnsafeMutablePointer(to: &biasDescriptor) { b in
@@ -182,19 +168,19 @@ final class OneDNNTrainingPlan {
                              "dnnl_convolution_forward_desc_init")
         }
         var fpd: dnnl_primitive_desc_t?
-        try OneDNN.check(dnnl_primitive_desc_create(&fpd, &fd, attr, OneDNN.engine, nil), "dnnl_primitive_desc_create (Winograd forward)")
+        try OneDNN.check(dnnl_primitive_desc_create(&fpd, &fd, attr.handle, OneDNN.engine, nil), "dnnl_primitive_desc_create (training forward)")
         defer { dnnl_primitive_desc_destroy(fpd) }
         var bd = dnnl_convolution_desc_t()
         try OneDNN.check(dnnl_convolution_backward_data_desc_init(&bd, algorithm, &src, &wei, &dst, strides, padding, padding),
                          "dnnl_convolution_backward_data_desc_init")
         var bdpd: dnnl_primitive_desc_t?
-        try OneDNN.check(dnnl_primitive_desc_create(&bdpd, &bd, plainAttr, OneDNN.engine, fpd), "dnnl_primitive_desc_create (Winograd backward data)")
+        try OneDNN.check(dnnl_primitive_desc_create(&bdpd, &bd, plainAttr.handle, OneDNN.engine, fpd), "dnnl_primitive_desc_create (backward data)")
         defer { dnnl_primitive_desc_destroy(bdpd) }
         var wd = dnnl_convolution_desc_t()
         try OneDNN.check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &src, &wei, nil, &dst, strides, padding, padding),
                          "dnnl_convolution_backward_weights_desc_init")
         var bwpd: dnnl_primitive_desc_t?
-        try OneDNN.check(dnnl_primitive_desc_create(&bwpd, &wd, plainAttr, OneDNN.engine, fpd), "dnnl_primitive_desc_create (Winograd backward weights)")
+        try OneDNN.check(dnnl_primitive_desc_create(&bwpd, &wd, plainAttr.handle, OneDNN.engine, fpd), "dnnl_primitive_desc_create (backward weights)")
         defer { dnnl_primitive_desc_destroy(bwpd) }
 
         func md(_ pd: dnnl_primitive_desc_t?, _ what: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(pd, what, 0)!.pointee }

@@ -144,6 +144,28 @@ final class OneDNNPrimitive {
     deinit { dnnl_primitive_destroy(primitive) }
 }
 
+/// A primitive attribute: scratch memory passed by the caller (user scratchpad mode, so primitives hold none),
+/// and the post-ops a convolution applies as it writes: the sum with what its destination holds, then ReLU.
+final class OneDNNAttributes {
+    let handle: dnnl_primitive_attr_t
+
+    init(sum: Bool = false, relu: Bool = false) throws {
+        var attr: dnnl_primitive_attr_t?
+        try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+        handle = attr!
+        try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(handle, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        guard sum || relu else { return }
+        var ops: dnnl_post_ops_t?
+        try OneDNN.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
+        defer { dnnl_post_ops_destroy(ops) }
+        if sum { try OneDNN.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum") }
+        if relu { try OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise") }
+        try OneDNN.check(dnnl_primitive_attr_set_post_ops(handle, ops), "dnnl_primitive_attr_set_post_ops")
+    }
+
+    deinit { dnnl_primitive_attr_destroy(handle) }
+}
+
 /// oneDNN's argument indices (dnnl_types.h's DNNL_ARG_… macros).
 enum OneDNNArgument {
     static let src: Int32 = 1, dst: Int32 = 17, weights: Int32 = 33, bias: Int32 = 41, scratchpad: Int32 = 80

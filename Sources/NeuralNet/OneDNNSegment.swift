@@ -52,6 +52,7 @@ final class OneDNNSegment {
     /// The buffer that holds the segment's output.
     let outputBuffer: Int
     private let output = Tensor(shape: [0])  // [B, C, H, W] (PyTorch's layout)
+    private let padded = Tensor(shape: [0]), trimmed = Tensor(shape: [0])  // runPadded's input and output
     private var plans: [PlanKey: Plan] = [:]
     /// The activation buffers and scratchpad every plan runs in (one plan runs at a time).
     private let buffers = OneDNNBuffers()
@@ -127,17 +128,44 @@ final class OneDNNSegment {
         let threads = Parallel.threads
         OneDNN.useThreads(threads)
         let key = PlanKey(shape: x.shape, threads: threads)
-        let plan: Plan
+        var plan: Plan
         if let p = plans[key] {
             plan = p
         } else {
-            plan = try Plan(self, inputShape: x.shape)
+            // A batch with no plan yet (a predict call's last, shorter one). Its own plan is cheap unless oneDNN
+            // wants weights layouts no plan has folded yet: refolding resnet18's is about 0.25 s, more than the
+            // work of a full batch. Then the batch runs padded through the smallest larger plan instead.
+            let larger = plans.filter { $0.key.threads == threads && Array($0.key.shape.dropFirst()) == Array(x.shape.dropFirst())
+                && $0.key.shape[0] > x.rows }.min { $0.key.shape[0] < $1.key.shape[0] }
+            do {
+                plan = try Plan(self, inputShape: x.shape, requireKnownLayouts: larger != nil)
+            } catch is NewWeightsLayout {
+                return try runPadded(x, through: larger!.value)
+            }
             plans[key] = plan
             planOrder.append(key)
             // Plans are primitives and descriptors only (the buffers are the segment's): the last four batch
             // shapes are kept, so a predict call's full and last batches, and another call's, reuse theirs.
             while planOrder.count > 4 { plans[planOrder.removeFirst()] = nil }
         }
+        return try execute(plan, x)
+    }
+
+    /// x's rows, then zeros, through `plan` (made for more rows); the output's first rows are x's.
+    private func runPadded(_ x: Tensor, through plan: Plan) throws -> Tensor {
+        let rows = plan.outputShape[0], n = x.rows
+        padded.resize([rows] + Array(x.shape.dropFirst()))
+        padded.data.update(from: x.data, count: x.count)
+        (padded.data + x.count).update(repeating: 0, count: padded.count - x.count)
+        let out = try execute(plan, padded)
+        let perRow = out.count / rows
+        trimmed.resize([n] + Array(out.shape.dropFirst()))
+        trimmed.data.update(from: out.data, count: n * perRow)
+        return trimmed
+    }
+
+    /// Binds the current folded weights (folding them when the parameters changed) and runs `plan` on x.
+    private func execute(_ plan: Plan, _ x: Tensor) throws -> Tensor {
         var bound: [(OneDNNMemory, OneDNNMemory)?] = []
         for (i, op) in plan.operations.enumerated() {
             guard let weightsDescriptor = op.weightsDescriptor, let biasDescriptor = op.biasDescriptor else {
@@ -233,6 +261,9 @@ final class OneDNNSegment {
 
     deinit { if let weightStream { dnnl_stream_destroy(weightStream) } }
 
+    /// A plan that would need weights in a layout not folded yet (Plan's requireKnownLayouts).
+    struct NewWeightsLayout: Error {}
+
     struct PlanKey: Hashable {
         let shape: [Int]
         let threads: Int
@@ -259,7 +290,9 @@ final class OneDNNSegment {
         private let scratchpad: OneDNNMemory?
         private let scratchpadBytes: Int
 
-        init(_ segment: OneDNNSegment, inputShape: [Int]) throws {
+        /// With `requireKnownLayouts`, throws NewWeightsLayout when a convolution would need weights in a layout
+        /// the segment has not folded yet.
+        init(_ segment: OneDNNSegment, inputShape: [Int], requireKnownLayouts: Bool = false) throws {
             let batch = inputShape[0]
             var stream: dnnl_stream_t?
             try OneDNN.check(dnnl_stream_create(&stream, OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
@@ -284,6 +317,13 @@ final class OneDNNSegment {
                     pd = try Self.convolution(conv, batch: batch, inShape: inShape, outShape: outShape,
                                               sourceTag: c.source == .input ? dnnl_nchw : dnnl_nChw16c, relu: relu,
                                               sum: addsDestination, weightsHint: segment.weights[i]?.last?.memory.descriptor)
+                    if requireKnownLayouts {
+                        let wanted = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
+                        if !(segment.weights[i] ?? []).contains(where: { OneDNN.equal($0.memory.descriptor, wanted) }) {
+                            dnnl_primitive_desc_destroy(pd)
+                            throw NewWeightsLayout()
+                        }
+                    }
                 case .maxPool(let pool):
                     outShape = try pool.outputShape(for: inShape)
                     pd = try Self.maxPool(pool, batch: batch, inShape: inShape, outShape: outShape)
@@ -374,12 +414,9 @@ final class OneDNNSegment {
             try OneDNN.check(dnnl_pooling_forward_desc_init(
                 &descriptor, dnnl_forward_inference, dnnl_pooling_max, &src, &dst, [Int64(pool.stride), Int64(pool.stride)],
                 [Int64(pool.kernel), Int64(pool.kernel)], padding, padding), "dnnl_pooling_forward_desc_init")
-            var attr: dnnl_primitive_attr_t?
-            try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
-            defer { dnnl_primitive_attr_destroy(attr) }
-            try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+            let attr = try OneDNNAttributes()
             var pd: dnnl_primitive_desc_t?
-            try OneDNN.check(dnnl_primitive_desc_create(&pd, &descriptor, attr, OneDNN.engine, nil), "dnnl_primitive_desc_create (max pooling)")
+            try OneDNN.check(dnnl_primitive_desc_create(&pd, &descriptor, attr.handle, OneDNN.engine, nil), "dnnl_primitive_desc_create (max pooling)")
             return pd!
         }
 
@@ -396,16 +433,7 @@ final class OneDNNSegment {
             let padLeft = [Int64(conv.padding), Int64(conv.padding)]
             // Padding on both sides as PyTorch's: oneDNN's output size is PyTorch's floor division too, so a stride
             // that leaves the last rows unused leaves them unused there.
-            var attr: dnnl_primitive_attr_t?
-            try OneDNN.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
-            defer { dnnl_primitive_attr_destroy(attr) }
-            try OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
-            var ops: dnnl_post_ops_t?
-            try OneDNN.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
-            defer { dnnl_post_ops_destroy(ops) }
-            if sum { try OneDNN.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum") }
-            if relu { try OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise") }
-            try OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
+            let attr = try OneDNNAttributes(sum: sum, relu: relu)
             let winograd = conv.kernel == 3 && conv.stride == 1 && conv.padding == 1 && conv.inChannels >= 16
             // The weights' layout of this layer's other plans first (oneDNN's Winograd layout can depend on the
             // batch; the same one lets every plan share one folded copy), then whatever the kernel prefers.
@@ -418,7 +446,7 @@ final class OneDNNSegment {
                                                                     strides, padLeft, padLeft),
                                  "dnnl_convolution_forward_desc_init")
                 var pd: dnnl_primitive_desc_t?
-                if dnnl_primitive_desc_create(&pd, &cd, attr, OneDNN.engine, nil) == dnnl_success { return pd! }
+                if dnnl_primitive_desc_create(&pd, &cd, attr.handle, OneDNN.engine, nil) == dnnl_success { return pd! }
               }
             }
             throw OneDNNError(call: "dnnl_primitive_desc_create (convolution \(conv.inChannels)→\(conv.outChannels), \(conv.kernel)×\(conv.kernel))", status: 3)

@@ -77,6 +77,21 @@ final class OneDNNInferenceTests: XCTestCase {
         }
     }
 
+    /// resnet18 at full width: a last batch whose plan would need Winograd weights in a layout not folded yet runs
+    /// padded through the full batch's plan (OneDNNSegment.runPadded); its rows must be its own examples'.
+    func testALastBatchRunPaddedKeepsItsRows() throws {
+        let shape = [3, 16, 16]
+        let model = try trainedLookingModel(Architecture(kind: "resnet18", cifarStem: true), shape)
+        let data = RandomImages(shape: shape, count: 45, seed: 19)
+        let x = images(shape, count: 45, seed: 19)
+        let reference = Network(model: model).forward(x, training: false).array
+        let network = Network(model: model)
+        for (count, batch) in [(45, 40), (45, 40), (43, 40)] {  // last batches of 5, then 3
+            let p = try Inference.predict(network, on: data, indices: Array(0..<count), batchSize: batch)
+            XCTAssertLessThanOrEqual(relativeError(p.logits, Array(reference.prefix(count * 10))), 1e-5, "\(count) in batches of \(batch)")
+        }
+    }
+
     /// Off, predict runs the engine's own kernels (and no oneDNN segment), as when libdnnl cannot build one.
     func testDisabledRunsTheEnginesOwnKernels() throws {
         let (architecture, shape) = models[1]
