@@ -133,12 +133,14 @@ final class OneDNNSegment {
             plan = p
         } else {
             // A batch with no plan yet (a predict call's last, shorter one). Its own plan is cheap unless oneDNN
-            // wants weights layouts no plan has folded yet: refolding resnet18's is about 0.25 s, more than the
-            // work of a full batch. Then the batch runs padded through the smallest larger plan instead.
+            // wants weights layouts no plan has folded yet: refolding costs about 3e-8 s per weight here (0.25 s
+            // for 10 of resnet18's layers). When that is dearer than the padding's share of a full batch's time,
+            // the batch runs padded with zeros through the smallest larger plan instead.
             let larger = plans.filter { $0.key.threads == threads && Array($0.key.shape.dropFirst()) == Array(x.shape.dropFirst())
                 && $0.key.shape[0] > x.rows }.min { $0.key.shape[0] < $1.key.shape[0] }
+            let paddingSeconds = larger.map { Double($0.key.shape[0] - x.rows) / Double($0.key.shape[0]) * $0.value.lastSeconds }
             do {
-                plan = try Plan(self, inputShape: x.shape, requireKnownLayouts: larger != nil)
+                plan = try Plan(self, inputShape: x.shape, refoldBudget: paddingSeconds)
             } catch is NewWeightsLayout {
                 return try runPadded(x, through: larger!.value)
             }
@@ -182,7 +184,9 @@ final class OneDNNSegment {
             bound.append((entry!.memory, entry!.bias))
         }
         output.resize(plan.outputShape)
+        let start = monotonicSeconds()
         try plan.execute(x, weights: bound, buffers: buffers, into: output)
+        plan.lastSeconds = monotonicSeconds() - start
         return output
     }
 
@@ -261,7 +265,7 @@ final class OneDNNSegment {
 
     deinit { if let weightStream { dnnl_stream_destroy(weightStream) } }
 
-    /// A plan that would need weights in a layout not folded yet (Plan's requireKnownLayouts).
+    /// A plan whose new weights layouts would take longer to fold than Plan's refoldBudget.
     struct NewWeightsLayout: Error {}
 
     struct PlanKey: Hashable {
@@ -290,9 +294,14 @@ final class OneDNNSegment {
         private let scratchpad: OneDNNMemory?
         private let scratchpadBytes: Int
 
-        /// With `requireKnownLayouts`, throws NewWeightsLayout when a convolution would need weights in a layout
-        /// the segment has not folded yet.
-        init(_ segment: OneDNNSegment, inputShape: [Int], requireKnownLayouts: Bool = false) throws {
+        /// Seconds the last run took (the padding's cost estimate for shorter batches).
+        var lastSeconds = 0.0
+        /// Seconds per weight that folding into a new Winograd layout costs (measured here: 2–3e-8).
+        static let foldSecondsPerWeight = 3e-8
+
+        /// With a `refoldBudget`, throws NewWeightsLayout when the weights its convolutions want in layouts the
+        /// segment has not folded yet would take longer than that to fold.
+        init(_ segment: OneDNNSegment, inputShape: [Int], refoldBudget: Double? = nil) throws {
             let batch = inputShape[0]
             var stream: dnnl_stream_t?
             try OneDNN.check(dnnl_stream_create(&stream, OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
@@ -308,6 +317,7 @@ final class OneDNNSegment {
             var created: [(dnnl_primitive_desc_t, Slot, Int, dnnl_memory_desc_t, dnnl_memory_desc_t)] = []
             defer { for c in created { dnnl_primitive_desc_destroy(c.0) } }
             var inputLayout: dnnl_memory_desc_t?
+            var newLayoutWeights = 0
             for (i, c) in segment.operations.enumerated() {
                 let inShape = shapes[c.source]!
                 let pd: dnnl_primitive_desc_t, outShape: [Int]
@@ -317,12 +327,9 @@ final class OneDNNSegment {
                     pd = try Self.convolution(conv, batch: batch, inShape: inShape, outShape: outShape,
                                               sourceTag: c.source == .input ? dnnl_nchw : dnnl_nChw16c, relu: relu,
                                               sum: addsDestination, weightsHint: segment.weights[i]?.last?.memory.descriptor)
-                    if requireKnownLayouts {
-                        let wanted = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
-                        if !(segment.weights[i] ?? []).contains(where: { OneDNN.equal($0.memory.descriptor, wanted) }) {
-                            dnnl_primitive_desc_destroy(pd)
-                            throw NewWeightsLayout()
-                        }
+                    let wanted = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
+                    if !(segment.weights[i] ?? []).contains(where: { OneDNN.equal($0.memory.descriptor, wanted) }) {
+                        newLayoutWeights += conv.outChannels * conv.inChannels * conv.kernel * conv.kernel
                     }
                 case .maxPool(let pool):
                     outShape = try pool.outputShape(for: inShape)
@@ -338,6 +345,7 @@ final class OneDNNSegment {
                 shape = outShape
             }
             outputShape = [batch] + shape
+            if let refoldBudget, Double(newLayoutWeights) * Self.foldSecondsPerWeight > refoldBudget { throw NewWeightsLayout() }
             self.bytes = bytes
             if let inputLayout {
                 inputReorder = (try OneDNNPrimitive.reorder(from: plainInput, to: inputLayout), try OneDNNMemory(inputLayout, data: nil))
