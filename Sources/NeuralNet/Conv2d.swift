@@ -226,7 +226,8 @@ public final class Conv2d: Layer {
 
     /// Inference runs Winograd layers as F(4×4, 3×3) (Winograd4.swift): 36 products per 16 outputs instead of 64,
     /// at the price of a few more float ulps than F(2×2), so predict's logits are no longer the bits of
-    /// forward(training: false). Off, inference uses training's F(2×2) and matches those bits (tests, benchmarks).
+    /// forward(training: false). Off (and with OneDNN.enabled off, since oneDNN segments take these layers first),
+    /// inference uses training's F(2×2) and matches those bits (tests, benchmarks).
     nonisolated(unsafe) public static var inferenceUsesF4 = true
     let winograd4Weights = Tensor(shape: [0])  // [36, out, in], inference only
 

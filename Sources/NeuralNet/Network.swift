@@ -80,12 +80,14 @@ public final class Network {
     // three convolutions (BasicBlock.infer). Each value goes through the same float operations in the same order
     // as in forward(training: false); the activations kept shrink to the convolutions' outputs (resnet18: from
     // about 7.7 MB to 1.9 MB per 28×28 example). The logits are those bits when the 3×3 convolutions run as in
-    // training (Conv2d.inferenceUsesF4 = false); by default they run as Winograd F(4×4), a few ulps away.
+    // training (Conv2d.inferenceUsesF4 = false, OneDNN.enabled = false). By default, runs of these steps (and of
+    // plain convolutions and max-pools) go to oneDNN as one segment each (oneDNNPlan, OneDNNSegment.swift), within
+    // 1e-5 of those logits.
     private enum Step {
         case layer(Layer)
         case convolution(Conv2d, BatchNorm, relu: Bool)
         case block(BasicBlock)
-        /// A run of the two above executed by oneDNN, with the steps to fall back on.
+        /// A run of convolutions, blocks and max-pools executed by oneDNN, with the steps to fall back on.
         indirect case oneDNN(OneDNNSegment, steps: [Step])
 
         var name: String {
