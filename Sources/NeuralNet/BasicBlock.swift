@@ -9,7 +9,7 @@ public final class BasicBlock: Composite, Layer {
     private let conv1: Conv2d, bn1: BatchNorm  // bn1 applies the first ReLU (BatchNorm.fusedReLU)
     private let conv2: Conv2d, bn2: BatchNorm
     private let downsample: (conv: Conv2d, bn: BatchNorm)?
-    private let sum = Tensor(shape: [0])  // [B, planes, Ho, Wo]: relu(main path + shortcut), the block's output
+    private var out: Tensor?  // [B, planes, Ho, Wo]: relu(main path + shortcut), summed in place into bn2's output
     private let dInput = Tensor(shape: [0])  // [B, inPlanes, H, W]
 
     public init(inPlanes: Int, planes: Int, stride: Int) {
@@ -57,15 +57,13 @@ public final class BasicBlock: Composite, Layer {
         h = bn2.forward(h, training: training)
         var shortcut = x
         if let downsample { shortcut = downsample.bn.forward(downsample.conv.forward(x, training: training), training: training) }
-        sum.resize(h.shape)
-        let n = h.count, a = h.data, b = shortcut.data, s = sum.data
-        Parallel.forEachChunk(n, minimumChunk: 1 << 15) { r in
-            for i in r {
-                let v = a[i] + b[i]
-                s[i] = v > 0 ? v : 0  // as Kernels.relu
-            }
+        // bn2's output is read by nothing after this (its backward needs x̂, not its output): the sum goes in place.
+        let a = h.data, b = shortcut.data
+        Parallel.forEachChunk(h.count, minimumChunk: 1 << 15) { r in
+            Conv2d.addResidual(a + r.lowerBound, b + r.lowerBound, r.count, relu: true)
         }
-        return sum
+        out = h
+        return h
     }
 
     /// Inference only (Network.predict): each BatchNorm, the sum and both ReLUs folded into the convolutions'
@@ -94,7 +92,8 @@ public final class BasicBlock: Composite, Layer {
     /// Back through the last ReLU (dy masked in place: it is this layer's to consume), then both paths; dx
     /// [B, inPlanes, H, W] is their sum (nil when not needed).
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        let d = dy.data, s = sum.data
+        guard let out else { preconditionFailure("BasicBlock.backward before forward") }
+        let d = dy.data, s = out.data
         Parallel.forEachChunk(dy.count, minimumChunk: 1 << 15) { r in Kernels.reluBackward(s + r.lowerBound, d + r.lowerBound, d + r.lowerBound, r.count) }
         let dSum = dy
         // Main path (bn1 masks by the first ReLU).

@@ -109,19 +109,11 @@ public final class BatchNorm: Layer {
                 let g = gamma[ch], bt = beta[ch]
                 for b in 0..<batch {
                     let o = (b * c + ch) * spatial
-                    if relu {
-                        for i in 0..<spatial {
-                            let h = (xin[o + i] - mean) * istd
-                            xhat[o + i] = h
-                            let v = g * h + bt
-                            y[o + i] = v > 0 ? v : 0  // as Kernels.relu
-                        }
-                    } else {
-                        for i in 0..<spatial {
-                            let h = (xin[o + i] - mean) * istd
-                            xhat[o + i] = h
-                            y[o + i] = g * h + bt
-                        }
+                    for i in 0..<spatial {
+                        let h = (xin[o + i] - mean) * istd
+                        xhat[o + i] = h
+                        let v = g * h + bt
+                        y[o + i] = relu && !(v > 0) ? 0 : v  // the fused ReLU as Kernels.relu: v > 0 ? v : 0
                     }
                 }
             }

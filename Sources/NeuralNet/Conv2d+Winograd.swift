@@ -113,22 +113,32 @@ extension Conv2d {
         return (group, winogradScratch, vStride, mStride)
     }
 
+    /// Zeroes dy [B, out, P] where the fused ReLU cut the output (in place; masking twice changes nothing).
+    func maskByFusedReLU(_ d: UnsafeMutablePointer<Float>, plane: Int) {
+        guard fusedReLU else { return }
+        let y = output.data
+        Parallel.forEach(batch * outChannels) { i in _ = Kernels.maskedSum(d + i * plane, where: y + i * plane, plane) }
+    }
+
+    /// db[o] += Σ over the batch and the plane of dy [B, out, P] (a no-op without a bias).
+    func accumulateBiasGradient(_ d: UnsafePointer<Float>, plane: Int) {
+        guard let dBias = self.dBias else { return }
+        let batch = self.batch, outChannels = self.outChannels
+        Parallel.forEach(outChannels) { o in
+            var sum: Float = 0
+            for b in 0..<batch { sum += Kernels.sum(d + (b * outChannels + o) * plane, plane) }
+            dBias[o] += sum
+        }
+    }
+
     /// The backward pass of a Winograd layer: every product through the transforms, none through im2col.
     func winogradBackward(_ dy: Tensor, _ x: Tensor, _ g: ConvGeometry, needsInputGradient: Bool) -> Tensor? {
         let h = g.height, w = g.width, plane = h * w, tiles = Winograd.tiles(height: h, width: w)
-        let d = dy.data, y = output.data, xin = x.data, outChannels = self.outChannels, inChannels = self.inChannels
-        let batch = self.batch, relu = fusedReLU
+        let d = dy.data, xin = x.data, outChannels = self.outChannels, inChannels = self.inChannels
+        let batch = self.batch
         // The fused ReLU's mask, in place (dy is this layer's to consume), then the bias gradient per channel.
-        if relu {
-            Parallel.forEach(batch * outChannels) { i in _ = Kernels.maskedSum(d + i * plane, where: y + i * plane, plane) }
-        }
-        if let dBias = self.dBias {
-            Parallel.forEach(outChannels) { o in
-                var sum: Float = 0
-                for b in 0..<batch { sum += Kernels.sum(d + (b * outChannels + o) * plane, plane) }
-                dBias[o] += sum
-            }
-        }
+        maskByFusedReLU(d, plane: plane)
+        accumulateBiasGradient(d, plane: plane)
         // ∂L/∂U_ξ[out, in] = Σ_tiles Δ_ξ[out, tiles] · V_ξ[in, tiles]ᵀ, per worker, then summed in worker order;
         // ∂L/∂V_ξ[in, tiles] = U_ξ[out, in]ᵀ · Δ_ξ[out, tiles] (U from the forward pass), then dx = its adjoint transform.
         if needsInputGradient { dInput.resize([batch, inChannels, h, w]) }

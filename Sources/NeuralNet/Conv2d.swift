@@ -29,6 +29,8 @@ public final class Conv2d: Layer {
     var ranOnOneDNN = false
     /// oneDNN's primitives for training this layer at the last batch, image size and thread count.
     var oneDNNTraining: OneDNNTrainingPlan?
+    /// Why oneDNN could not train this layer, once it could not: the layer then trains on the engine's kernels.
+    var oneDNNTrainingFailure: String?
     var batch = 0
     let output = Tensor(shape: [0])  // [B, out, Ho, Wo]
     let dInput = Tensor(shape: [0])  // [B, in, H, W]
@@ -239,8 +241,9 @@ public final class Conv2d: Layer {
                 return try oneDNNBackward(dy, x, g, needsInputGradient: needsInputGradient)
             } catch {
                 // oneDNN failed after its forward pass (nothing was accumulated): the engine's own backward, on
-                // its own transformed weights.
+                // its own transformed weights, and from now on the engine's forward too.
                 oneDNNTraining = nil
+                oneDNNTrainingFailure = "\(error)"
             }
             if usesWinograd {
                 winogradWeights.resize([16, outChannels, inChannels])

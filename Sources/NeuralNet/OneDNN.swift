@@ -102,6 +102,11 @@ final class OneDNNMemory {
         try OneDNN.check(dnnl_memory_set_data_handle(handle, data), "dnnl_memory_set_data_handle")
     }
 
+    /// Points the memory at shared buffer `index` of `buffers`, grown to the memory's size when smaller.
+    func point(into buffers: OneDNNBuffers, _ index: Int) throws {
+        try point(at: buffers.buffer(index, bytes: OneDNN.size(descriptor)))
+    }
+
     /// The buffer's address.
     var data: UnsafeMutableRawPointer {
         var p: UnsafeMutableRawPointer?

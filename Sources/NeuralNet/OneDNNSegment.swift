@@ -128,7 +128,7 @@ final class OneDNNSegment {
         let threads = Parallel.threads
         OneDNN.useThreads(threads)
         let key = PlanKey(shape: x.shape, threads: threads)
-        var plan: Plan
+        let plan: Plan
         if let p = plans[key] {
             plan = p
         } else {
@@ -214,7 +214,7 @@ final class OneDNNSegment {
             }
         }
         if same { return false }
-        parameterSnapshot = [Float](repeating: 0, count: total)
+        if parameterSnapshot.count != total { parameterSnapshot = [Float](repeating: 0, count: total) }
         offset = 0
         parameterSnapshot.withUnsafeMutableBufferPointer { snapshot in
             for (p, n) in slices {
